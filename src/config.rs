@@ -1,0 +1,166 @@
+//! The server's configuration: one clap struct, every flag also read from the environment.
+//!
+//! Scripts, containers and tests all drive the app through these same names, so `start.sh`,
+//! `docker-compose.yml` and `testkit` never disagree about what a setting is called. The knob
+//! ranges live here too, because the server defaults and the per-request query string are
+//! checked against the same bounds.
+
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// `race_window_ms`: the pause between reading availability and writing it back.
+pub const RACE_WINDOW_MS: RangeInclusive<u64> = 0..=30_000;
+/// `ttl_ms`: the lock's time to live.
+pub const TTL_MS: RangeInclusive<u64> = 10..=300_000;
+/// Capacity of an event, on create and on reset.
+pub const CAPACITY: RangeInclusive<i64> = 0..=1_000_000;
+/// Largest request body the API reads; anything bigger is a 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "oversold",
+    version,
+    about = "A ticket-booking lab that oversells on demand, then stops it with locks.",
+    long_about = "A ticket-booking lab that oversells on demand, then stops it with locks.\n\n\
+        Serves the HTTP API, the dashboard at / and /health. Every flag can also be set through \
+        the environment variable shown with it."
+)]
+pub struct Config {
+    /// Address to listen on. Binding anything but loopback requires --admin-token.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// sqlite://path (created if missing) or postgres://user:pass@host/db.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/oversold.db"
+    )]
+    pub database_url: String,
+
+    /// Redis nodes, comma-separated. Single-node strategies use the first; Redlock uses all.
+    #[arg(
+        long,
+        env = "REDIS_URLS",
+        value_delimiter = ',',
+        default_value = "redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003,redis://127.0.0.1:7004,redis://127.0.0.1:7005"
+    )]
+    pub redis_urls: Vec<String>,
+
+    /// Name recorded on every booking this instance makes [default: the bound address].
+    #[arg(long, env = "INSTANCE_NAME")]
+    pub instance_name: Option<String>,
+
+    /// Base URLs of the other instances, comma-separated (used by the dashboard's experiments).
+    #[arg(long, env = "PEERS", value_delimiter = ',')]
+    pub peers: Vec<String>,
+
+    /// Default pause between reading availability and writing, in ms (0..=30000). Wide enough
+    /// that ten concurrent requests all read before any of them writes.
+    #[arg(long, env = "RACE_WINDOW_MS", default_value_t = 200)]
+    pub race_window_ms: u64,
+
+    /// Default lock time to live in ms (10..=300000), well above the race window.
+    #[arg(long, env = "LOCK_TTL_MS", default_value_t = 10_000)]
+    pub lock_ttl_ms: u64,
+
+    /// How long a request may wait for a lock before answering 503 lock_timeout, in ms.
+    #[arg(long, env = "LOCK_WAIT_MS", default_value_t = 15_000)]
+    pub lock_wait_ms: u64,
+
+    /// Token required on admin routes; mandatory when --bind is not a loopback address.
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
+impl Config {
+    /// Checks what clap cannot: knob ranges, a parseable bind address, and the admin token rule.
+    pub fn validate(&self) -> Result<(), String> {
+        let bind: SocketAddr = self.bind.parse().map_err(|_| {
+            format!(
+                "--bind {:?} is not an address like 127.0.0.1:8080",
+                self.bind
+            )
+        })?;
+        if !bind.ip().is_loopback() && self.admin_token.as_deref().unwrap_or("").is_empty() {
+            return Err(format!(
+                "--bind {bind} is reachable from other machines: set --admin-token (ADMIN_TOKEN) \
+                 so that nobody else can reset the lab, or bind 127.0.0.1"
+            ));
+        }
+        check_range("--race-window-ms", self.race_window_ms, &RACE_WINDOW_MS)?;
+        check_range("--lock-ttl-ms", self.lock_ttl_ms, &TTL_MS)?;
+        if self.redis_urls.iter().all(|u| u.trim().is_empty()) {
+            return Err("--redis-urls needs at least one redis:// URL".into());
+        }
+        Ok(())
+    }
+
+    pub fn race_window(&self) -> Duration {
+        Duration::from_millis(self.race_window_ms)
+    }
+
+    pub fn lock_ttl(&self) -> Duration {
+        Duration::from_millis(self.lock_ttl_ms)
+    }
+
+    pub fn lock_wait(&self) -> Duration {
+        Duration::from_millis(self.lock_wait_ms)
+    }
+}
+
+/// The message a user sees for a knob out of range, on the command line and in a 400 alike.
+pub fn check_range(name: &str, value: u64, range: &RangeInclusive<u64>) -> Result<u64, String> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{name} must be between {} and {} (got {value})",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["oversold"];
+        all.extend_from_slice(args);
+        Config::parse_from(all)
+    }
+
+    #[test]
+    fn binding_off_loopback_without_a_token_is_refused() {
+        let err = config(&["--bind", "0.0.0.0:8080"]).validate().unwrap_err();
+        assert!(err.contains("--admin-token"), "{err}");
+        assert!(
+            config(&["--bind", "0.0.0.0:8080", "--admin-token", "s3cret"])
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_default_race_window_out_of_range_is_refused() {
+        let err = config(&["--race-window-ms", "999999"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "--race-window-ms must be between 0 and 30000 (got 999999)"
+        );
+    }
+
+    #[test]
+    fn redis_urls_split_on_commas() {
+        let c = config(&["--redis-urls", "redis://a:1,redis://b:2"]);
+        assert_eq!(c.redis_urls, vec!["redis://a:1", "redis://b:2"]);
+    }
+}

@@ -1,0 +1,107 @@
+//! Why a lock could not be had, in words a workshop participant can act on.
+//!
+//! Every variant keeps the numbers that explain it (attempts, votes, how long we waited) so the
+//! app can map it to a status code and the dashboard can show it, and every message ends with
+//! what to do next. Node names are `host:port`, never a URL, so no password reaches a log line.
+
+use std::time::Duration;
+
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum LockError {
+    /// Someone else still held a resource when the retry budget ran out.
+    #[error(
+        "{} is still locked by another holder after {attempts} attempts in {}ms: \
+         try again shortly, or allow a longer wait for the lock",
+        list(resources),
+        waited.as_millis()
+    )]
+    Locked {
+        resources: Vec<String>,
+        attempts: u32,
+        waited: Duration,
+    },
+
+    /// Too many nodes failed or did not answer for a majority to ever agree.
+    #[error(
+        "only {votes} Redis nodes granted the lock and {unreachable} could not be reached, \
+         but a quorum needs {quorum} (attempt {attempts}): start the missing nodes with \
+         ./start.sh and check GET /health"
+    )]
+    QuorumNotReached {
+        votes: usize,
+        quorum: usize,
+        unreachable: usize,
+        attempts: u32,
+    },
+
+    /// The lease ran out before the holder could rely on it (or while it was holding it).
+    #[error(
+        "the lock on {} expired before it could be relied on: raise the lock TTL so it \
+         outlasts the round trips to Redis and the work done under the lock",
+        list(resources)
+    )]
+    Expired { resources: Vec<String> },
+
+    /// A single node failed or did not answer in time.
+    #[error("Redis at {node} is unreachable ({message}): start it with ./start.sh")]
+    Redis { node: String, message: String },
+
+    #[error(
+        "{url:?} is not a usable Redis URL ({message}): write redis://host:port, \
+         comma-separated for several nodes"
+    )]
+    InvalidUrl { url: String, message: String },
+}
+
+impl LockError {
+    /// How long a client should wait before asking again (HTTP `Retry-After`).
+    ///
+    /// Contention clears in about one critical section, so a busy lock asks for a short wait; a
+    /// missing node needs a person to start it, so node trouble asks for longer.
+    pub fn retry_after(&self) -> Duration {
+        match self {
+            LockError::Locked { .. } | LockError::Expired { .. } => Duration::from_secs(1),
+            LockError::QuorumNotReached { .. } | LockError::Redis { .. } => Duration::from_secs(5),
+            LockError::InvalidUrl { .. } => Duration::from_secs(60),
+        }
+    }
+}
+
+fn list(resources: &[String]) -> String {
+    resources.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redis_error_says_which_node_and_how_to_start_it() {
+        let e = LockError::Redis {
+            node: "127.0.0.1:7001".into(),
+            message: "Connection refused (os error 111)".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Redis at 127.0.0.1:7001 is unreachable (Connection refused (os error 111)): \
+             start it with ./start.sh"
+        );
+    }
+
+    #[test]
+    fn a_busy_lock_asks_for_a_shorter_retry_than_a_missing_node() {
+        let busy = LockError::Locked {
+            resources: vec!["lock:event:7".into()],
+            attempts: 3,
+            waited: Duration::from_millis(40),
+        };
+        let down = LockError::QuorumNotReached {
+            votes: 1,
+            quorum: 2,
+            unreachable: 2,
+            attempts: 2,
+        };
+        assert!(busy.retry_after() < down.retry_after());
+        assert!(busy.to_string().starts_with("lock:event:7 is still locked"));
+    }
+}

@@ -1,0 +1,99 @@
+//! What a caller holds after acquiring: the random value that proves ownership and the lease's end.
+//!
+//! A distributed lock is a lease, not a mutex: it ends at `valid_until` whether or not the holder
+//! is finished. The value is what lets release tell "my key" from "a key someone else set after
+//! mine expired", so it must be unguessable and unique per acquisition, never a process or
+//! instance name that two requests could share.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+
+/// 128 random bits from the operating system, shown as 32 lowercase hex characters.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LockValue(u128);
+
+impl LockValue {
+    /// A fresh value no other holder can have: 2^128 possibilities from the OS generator.
+    pub fn random() -> LockValue {
+        let mut bytes = [0u8; 16];
+        OsRng
+            .try_fill_bytes(&mut bytes)
+            .expect("the operating system's random number generator failed");
+        LockValue(u128::from_be_bytes(bytes))
+    }
+}
+
+impl fmt::Display for LockValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for LockValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LockValue({self})")
+    }
+}
+
+/// A lock we hold, until `valid_until` at the latest.
+#[derive(Clone, Debug)]
+pub struct Lock {
+    /// The Redis keys held, sorted and without duplicates.
+    pub resources: Vec<String>,
+    /// Stored in every key; only a release carrying it deletes them.
+    pub value: LockValue,
+    /// When the successful attempt began: the nodes' TTLs started no earlier than this, so the
+    /// lease is counted from here.
+    pub acquired_at: Instant,
+    /// `acquired_at + ttl − drift`: past this, another holder may have the lock.
+    pub valid_until: Instant,
+    /// Attempts made, the successful one included.
+    pub attempts: u32,
+    /// Time spent in `acquire`, waiting for other holders included.
+    pub waited: Duration,
+}
+
+impl Lock {
+    /// How much of the lease is left; zero once it is over. Check it before a write that cannot
+    /// be undone, though a pause right after the check can still outlast it (see the module docs).
+    pub fn remaining_validity(&self) -> Duration {
+        self.valid_until.saturating_duration_since(Instant::now())
+    }
+}
+
+/// What release found on the nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// At least one node still held our value and deleted it.
+    Released,
+    /// No node still held our value: the lease had run out, and someone else may have held the
+    /// lock in the meantime. Whatever was done under it may have overlapped with another holder.
+    AlreadyExpired,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_value_is_32_lowercase_hex_characters() {
+        let text = LockValue::random().to_string();
+        assert_eq!(text.len(), 32);
+        assert!(text
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    }
+
+    #[test]
+    fn two_lock_values_differ() {
+        assert_ne!(LockValue::random(), LockValue::random());
+    }
+
+    #[test]
+    fn small_values_keep_their_leading_zeros() {
+        assert_eq!(LockValue(255).to_string(), format!("{}ff", "0".repeat(30)));
+    }
+}

@@ -1,0 +1,209 @@
+//! One Redis node: its connection pool and the three questions the lock asks it, each on a clock.
+//!
+//! A node that is down refuses connections at once, but a node that is paused (SIGSTOP, a long
+//! GC, a VM migration) accepts the TCP connection and then says nothing. Without a deadline every
+//! caller would hang on it; with one, a silent node is just a failed vote, and Redlock is built
+//! to survive a minority of those. The pool's own timeouts bound connecting; the caller's deadline
+//! bounds the whole call, waiting for a pooled connection included.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use deadpool_redis::redis::{cmd, IntoConnectionInfo};
+use deadpool_redis::{Config, Pool, PoolConfig, PoolError, Runtime, Timeouts};
+
+use super::scripts::{ACQUIRE_ALL, RELEASE};
+use super::{LockError, LockValue};
+
+/// Connecting to a healthy node on a LAN takes a millisecond; half a second means it is not there.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Enough connections that a burst of requests waits for Redis, not for the pool: a lock call
+/// holds its connection for one round trip, and a pool wait counts against the call's deadline.
+const POOL_SIZE: usize = 32;
+
+#[derive(Clone)]
+pub(crate) struct Node {
+    /// `host:port`, for messages: no scheme, user or password.
+    pub(crate) name: String,
+    /// The URL without its credentials, for `/health`.
+    pub(crate) url: String,
+    pool: Pool,
+}
+
+impl Node {
+    /// Parses the URL and sets up the pool; nothing is sent until the first call, so a node that
+    /// is down at startup is reported by `health` and `acquire`, not here.
+    pub(crate) fn new(url: &str) -> Result<Node, LockError> {
+        let invalid = |message: String| LockError::InvalidUrl {
+            url: without_credentials(url),
+            message,
+        };
+        let info = url
+            .into_connection_info()
+            .map_err(|e| invalid(e.to_string()))?;
+        let timeouts = Timeouts {
+            wait: Some(CONNECT_TIMEOUT),
+            create: Some(CONNECT_TIMEOUT),
+            recycle: Some(CONNECT_TIMEOUT),
+        };
+        let config = Config {
+            pool: Some(PoolConfig {
+                max_size: POOL_SIZE,
+                timeouts,
+                ..PoolConfig::default()
+            }),
+            ..Config::from_url(url)
+        };
+        let pool = config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Node {
+            name: info.addr().to_string(),
+            url: without_credentials(url),
+            pool,
+        })
+    }
+
+    /// Takes every key for us, or none of them. `Ok(false)` means someone else holds one.
+    pub(crate) async fn try_acquire(
+        &self,
+        keys: &[String],
+        value: &LockValue,
+        ttl: Duration,
+        deadline: Duration,
+    ) -> Result<bool, LockError> {
+        let ttl_ms = ttl.as_millis().to_string();
+        self.within(deadline, async {
+            let mut conn = self.pool.get().await.map_err(describe_pool)?;
+            if let [key] = keys {
+                // The plain command other clients use, so a lock taken by redis-py or
+                // node-redlock on the same key and ours are one and the same.
+                let set: Option<String> = cmd("SET")
+                    .arg(key)
+                    .arg(value.to_string())
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(&ttl_ms)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(set.is_some())
+            } else {
+                let taken: i64 = ACQUIRE_ALL
+                    .run(&mut conn, keys, &[value.to_string(), ttl_ms])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(taken == 1)
+            }
+        })
+        .await
+    }
+
+    /// Deletes the keys that still hold our value; returns how many it deleted.
+    pub(crate) async fn release(
+        &self,
+        keys: &[String],
+        value: &LockValue,
+        deadline: Duration,
+    ) -> Result<usize, LockError> {
+        self.within(deadline, async {
+            let mut conn = self.pool.get().await.map_err(describe_pool)?;
+            let deleted: usize = RELEASE
+                .run(&mut conn, keys, &[value.to_string()])
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(deleted)
+        })
+        .await
+    }
+
+    /// The round trip of a PING.
+    pub(crate) async fn ping(&self, deadline: Duration) -> Result<Duration, LockError> {
+        let started = Instant::now();
+        self.within(deadline, async {
+            let mut conn = self.pool.get().await.map_err(describe_pool)?;
+            let _: String = cmd("PING")
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(started.elapsed())
+        })
+        .await
+    }
+
+    async fn within<T>(
+        &self,
+        deadline: Duration,
+        call: impl Future<Output = Result<T, String>>,
+    ) -> Result<T, LockError> {
+        let outcome = match tokio::time::timeout(deadline, call).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!("no answer within {}ms", deadline.as_millis())),
+        };
+        outcome.map_err(|message| LockError::Redis {
+            node: self.name.clone(),
+            message,
+        })
+    }
+}
+
+fn describe_pool(e: PoolError) -> String {
+    match e {
+        // The connection error itself, without deadpool's "while creating a new object" prefix.
+        PoolError::Backend(e) => e.to_string(),
+        PoolError::Timeout(_) => format!("no connection within {}ms", CONNECT_TIMEOUT.as_millis()),
+        other => other.to_string(),
+    }
+}
+
+/// `redis://user:secret@host:6379/0?password=x` → `redis://host:6379/0`: what a health page or a
+/// log line may show. Everything that can carry a secret (user info, query) is dropped.
+pub(crate) fn without_credentials(url: &str) -> String {
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        let host = url.rsplit('@').next().unwrap_or_default();
+        return host.split('?').next().unwrap_or_default().to_string();
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn a_url_shown_to_people_carries_no_password() {
+        assert_eq!(
+            without_credentials("redis://user:s3cret@10.0.0.5:7001/2?protocol=resp3"),
+            "redis://10.0.0.5:7001/2"
+        );
+        assert_eq!(
+            without_credentials("redis://:s3cret@localhost:7001"),
+            "redis://localhost:7001"
+        );
+        assert_eq!(
+            without_credentials("redis://127.0.0.1:7001"),
+            "redis://127.0.0.1:7001"
+        );
+        assert_eq!(
+            without_credentials("redis+unix:///tmp/redis.sock?pass=s3cret"),
+            "redis+unix:///tmp/redis.sock"
+        );
+    }
+
+    #[test]
+    fn a_malformed_url_is_refused_with_its_password_hidden() {
+        let err = super::Node::new("redis://user:s3cret@host:notaport")
+            .err()
+            .unwrap();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(matches!(err, super::LockError::InvalidUrl { .. }));
+    }
+}

@@ -1,0 +1,90 @@
+//! The audit: what the database says happened to an event, the source of every verdict.
+//!
+//! HTTP responses can lie (a client times out after the server booked; a lost update answers 201
+//! and leaves no trace in `available`), so the lab never counts them. It counts booking rows and
+//! compares them with the event's counters.
+
+use serde::Serialize;
+
+use super::{on_pool, Store};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Audit {
+    pub event_id: i64,
+    pub capacity: i64,
+    pub available: i64,
+    /// Booking rows for the event.
+    pub booked: i64,
+    /// Bookings beyond capacity: `max(0, booked - capacity)`.
+    pub oversold: i64,
+    /// The counter and the rows disagree: `capacity - available != booked`. Two writers read the
+    /// same `available` and both wrote `available - 1`, so one decrement was lost.
+    pub lost_updates: bool,
+    pub negative_available: bool,
+    /// None of the above: the event is in a state a correct booking system could produce.
+    pub clean: bool,
+}
+
+impl Audit {
+    pub fn from_counts(event_id: i64, capacity: i64, available: i64, booked: i64) -> Audit {
+        let oversold = (booked - capacity).max(0);
+        let lost_updates = capacity - available != booked;
+        let negative_available = available < 0;
+        Audit {
+            event_id,
+            capacity,
+            available,
+            booked,
+            oversold,
+            lost_updates,
+            negative_available,
+            clean: oversold == 0 && !lost_updates && !negative_available,
+        }
+    }
+}
+
+impl Store {
+    /// Reads the event's counters and counts its bookings in one statement, so both come from
+    /// the same snapshot. `None` when the event does not exist.
+    pub async fn audit(&self, event_id: i64) -> Result<Option<Audit>, sqlx::Error> {
+        let row: Option<(i64, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT e.capacity, e.available,
+                    (SELECT COUNT(*) FROM bookings b WHERE b.event_id = e.id)
+             FROM events e WHERE e.id = $1",
+        )
+        .bind(event_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.map(|(capacity, available, booked)| {
+            Audit::from_counts(event_id, capacity, available, booked)
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Audit;
+
+    #[test]
+    fn one_booking_of_the_last_ticket_is_clean() {
+        let audit = Audit::from_counts(1, 1, 0, 1);
+        assert!(audit.clean);
+        assert_eq!(audit.oversold, 0);
+    }
+
+    #[test]
+    fn ten_bookings_of_one_ticket_that_each_wrote_zero_are_oversold_and_lost() {
+        let audit = Audit::from_counts(1, 1, 0, 10);
+        assert_eq!(audit.oversold, 9);
+        assert!(audit.lost_updates);
+        assert!(!audit.clean);
+    }
+
+    #[test]
+    fn a_negative_counter_is_reported_even_when_the_rows_agree() {
+        let audit = Audit::from_counts(1, 1, -1, 2);
+        assert!(audit.negative_available);
+        assert!(!audit.lost_updates);
+        assert_eq!(audit.oversold, 1);
+    }
+}

@@ -1,0 +1,105 @@
+//! The two halves of the naive booking: read `available`, later write `available - 1` and a row.
+//!
+//! They are separate calls on purpose. The gap between them is the race every strategy in
+//! `crate::strategy` either leaves open or closes; the store itself protects nothing here.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{on_pool, Store};
+
+/// What a strategy wants written.
+#[derive(Clone, Debug)]
+pub struct NewBooking {
+    pub event_id: i64,
+    pub customer: String,
+    pub strategy: &'static str,
+    pub instance: String,
+    pub fence_token: Option<i64>,
+}
+
+/// A booking row as it was written.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Booking {
+    pub id: Uuid,
+    pub event_id: i64,
+    pub customer: String,
+    pub strategy: String,
+    pub instance: String,
+    pub fence_token: Option<i64>,
+}
+
+impl NewBooking {
+    /// The booking as stored under the id the database gave it.
+    pub(crate) fn written(self, id: &str) -> Result<Booking, sqlx::Error> {
+        Ok(Booking {
+            id: Uuid::parse_str(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            event_id: self.event_id,
+            customer: self.customer,
+            strategy: self.strategy.to_string(),
+            instance: self.instance,
+            fence_token: self.fence_token,
+        })
+    }
+}
+
+/// Inserts the booking row in `$tx` and evaluates to its id as text. The database generates the
+/// id, and `CAST(id AS TEXT)` reads it back the same way from a TEXT or a UUID column, so this is
+/// one statement for SQLite and Postgres.
+macro_rules! insert_booking {
+    ($tx:expr, $booking:expr) => {
+        sqlx::query_scalar::<_, String>(
+            "INSERT INTO bookings (event_id, customer, strategy, instance, fence_token)
+             VALUES ($1, $2, $3, $4, $5) RETURNING CAST(id AS TEXT)",
+        )
+        .bind($booking.event_id)
+        .bind(&$booking.customer)
+        .bind($booking.strategy)
+        .bind(&$booking.instance)
+        .bind($booking.fence_token)
+        .fetch_one(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use insert_booking;
+
+impl Store {
+    /// How a write transaction starts. SQLite's IMMEDIATE takes the write lock up front, so
+    /// concurrent writers wait on the busy timeout instead of failing to upgrade a read lock.
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "BEGIN IMMEDIATE",
+            Store::Postgres(_) => "BEGIN",
+        }
+    }
+
+    /// The first half: how many tickets are left, `None` for an unknown event.
+    pub async fn read_available(&self, event_id: i64) -> Result<Option<i64>, sqlx::Error> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT available FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// The second half: store `available` as the caller computed it, and the booking row, in one
+    /// transaction. It re-checks nothing: a stale `available` is written as it is.
+    pub async fn write_booking(
+        &self,
+        available: i64,
+        booking: NewBooking,
+    ) -> Result<Booking, sqlx::Error> {
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            // The version moves with every write, so an optimistic writer notices this one too.
+            sqlx::query("UPDATE events SET available = $1, version = version + 1 WHERE id = $2")
+                .bind(available)
+                .bind(booking.event_id)
+                .execute(&mut *tx)
+                .await?;
+            let id = insert_booking!(tx, booking)?;
+            tx.commit().await?;
+            id
+        });
+        booking.written(&id)
+    }
+}

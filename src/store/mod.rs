@@ -1,0 +1,73 @@
+//! Events and bookings in SQLite (the default) or Postgres, and the `audit` every verdict comes from.
+//!
+//! [`Store`] is an enum over the two pools rather than sqlx's `Any` driver because some strategies
+//! *are* a database feature (`BEGIN IMMEDIATE`, advisory locks): code that needs one says so with
+//! a `match`. Where the SQL is the same for both, [`on_pool!`] writes it once; SQLite accepts the
+//! `$1` placeholders Postgres uses.
+
+mod audit;
+mod bookings;
+mod connect;
+mod events;
+mod guarded;
+
+use std::fmt;
+
+pub use audit::Audit;
+pub use bookings::{Booking, NewBooking};
+pub use events::Event;
+pub use guarded::Guarded;
+
+use sqlx::{PgPool, SqlitePool};
+
+/// Runs the same sqlx code against whichever pool the store holds.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a store runs on; strategies declare the ones they support.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "Postgres",
+        })
+    }
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A trivial round trip, for /health.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}

@@ -1,0 +1,43 @@
+//! `local-mutex`: the naive booking under a per-event tokio Mutex inside this process.
+//!
+//! It is the lock most people write first, and it is correct as long as there is one process.
+//! A second app instance has its own map of mutexes, so two requests on two instances both enter.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+use super::{naive, BookingRequest, Outcome};
+
+pub const DESCRIPTION: &str = "A tokio Mutex per event, inside the app process. Requests on one \
+    instance take turns, so one instance never oversells, and a paused holder keeps the mutex (it \
+    has no lease to lose). But a mutex lives in one process's memory: run the app as two \
+    instances and each has its own, so a request on each enters at once and the ticket is sold twice.";
+
+/// One async mutex per event id, created on first use and kept for the life of the process.
+#[derive(Default)]
+pub struct LocalLocks {
+    by_event: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl LocalLocks {
+    fn for_event(&self, event_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.by_event.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(event_id).or_default().clone()
+    }
+}
+
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+    let started = Instant::now();
+    let mutex = state.local_locks.for_event(request.event_id);
+    let _guard = mutex.lock().await;
+    let lock_wait_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let booking = naive::read_wait_write(state, &request, "local-mutex", None).await?;
+    Ok(Outcome {
+        booking,
+        lock_wait_ms: Some(lock_wait_ms),
+    })
+}

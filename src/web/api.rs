@@ -1,0 +1,272 @@
+//! The JSON API: events and their audit, resets, and booking with a chosen strategy.
+//!
+//! Handlers only translate: they check input, call the store or a strategy, and shape the JSON.
+//! Input is validated before anything is written, so a bad request never changes the database.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::config::{check_range, CAPACITY, RACE_WINDOW_MS, TTL_MS};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{Audit, Event};
+use crate::strategy::{BookingRequest, Strategy};
+
+use super::extract::OptionalJson;
+
+/// An event as the API shows it: its columns and the audit of its bookings.
+#[derive(Serialize)]
+pub struct EventView {
+    #[serde(flatten)]
+    pub event: Event,
+    pub audit: Audit,
+}
+
+impl From<Event> for EventView {
+    fn from(event: Event) -> EventView {
+        let audit = event.audit();
+        EventView { event, audit }
+    }
+}
+
+fn views(events: Vec<Event>) -> Vec<EventView> {
+    events.into_iter().map(EventView::from).collect()
+}
+
+fn unknown_event(id: i64) -> AppError {
+    AppError::NotFound(format!(
+        "event {id} does not exist; GET /events lists the events"
+    ))
+}
+
+pub async fn list_events(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(views(state.store.list_events().await?)))
+}
+
+pub async fn get_event(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let event = state
+        .store
+        .event(id)
+        .await?
+        .ok_or_else(|| unknown_event(id))?;
+    Ok(HttpResponse::Ok().json(EventView::from(event)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    name: String,
+    capacity: i64,
+}
+
+pub async fn create_event(
+    state: web::Data<AppState>,
+    body: OptionalJson<NewEvent>,
+) -> Result<HttpResponse, AppError> {
+    let new = body.0.ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_input",
+            r#"send a JSON body like {"name": "Concert", "capacity": 100}"#,
+        )
+    })?;
+    let name = clean_text("name", &new.name)?;
+    let capacity = check_capacity(new.capacity)?;
+    let event = state.store.create_event(&name, capacity).await?;
+    info!(event_id = event.id, capacity, "event created");
+    Ok(HttpResponse::Created().json(EventView::from(event)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Reset {
+    capacity: Option<i64>,
+}
+
+pub async fn reset_event(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: OptionalJson<Reset>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let capacity = body
+        .0
+        .unwrap_or_default()
+        .capacity
+        .map(check_capacity)
+        .transpose()?;
+    let event = state
+        .store
+        .reset_event(id, capacity)
+        .await?
+        .ok_or_else(|| unknown_event(id))?;
+    info!(event_id = id, capacity = event.capacity, "event reset");
+    Ok(HttpResponse::Ok().json(EventView::from(event)))
+}
+
+pub async fn reset_all(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let events = state.store.reset_all().await?;
+    info!(events = events.len(), "all events reset");
+    Ok(HttpResponse::Ok().json(views(events)))
+}
+
+pub async fn strategies() -> HttpResponse {
+    let all: Vec<_> = Strategy::ALL.iter().map(|s| s.info()).collect();
+    HttpResponse::Ok().json(all)
+}
+
+/// Per-request knobs from the query string; unknown names are refused so a typo is not ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Knobs {
+    race_window_ms: Option<u64>,
+    ttl_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    customer: Option<String>,
+}
+
+pub async fn book_no_lock(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    knobs: web::Query<Knobs>,
+    body: OptionalJson<BookBody>,
+) -> Result<HttpResponse, AppError> {
+    book_with(
+        Strategy::NoLock,
+        state,
+        id.into_inner(),
+        knobs.into_inner(),
+        body,
+    )
+    .await
+}
+
+pub async fn book_with_lock(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    knobs: web::Query<Knobs>,
+    body: OptionalJson<BookBody>,
+) -> Result<HttpResponse, AppError> {
+    book_with(
+        Strategy::Redis,
+        state,
+        id.into_inner(),
+        knobs.into_inner(),
+        body,
+    )
+    .await
+}
+
+pub async fn book(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+    knobs: web::Query<Knobs>,
+    body: OptionalJson<BookBody>,
+) -> Result<HttpResponse, AppError> {
+    let (name, id) = path.into_inner();
+    let strategy = Strategy::from_name(&name).ok_or_else(|| {
+        let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+        AppError::NotFound(format!(
+            "unknown strategy {name:?}; the strategies are: {}",
+            known.join(", ")
+        ))
+    })?;
+    book_with(strategy, state, id, knobs.into_inner(), body).await
+}
+
+#[derive(Serialize)]
+struct Booked {
+    booking: crate::store::Booking,
+    lock_wait_ms: Option<f64>,
+    elapsed_ms: f64,
+}
+
+async fn book_with(
+    strategy: Strategy,
+    state: web::Data<AppState>,
+    event_id: i64,
+    knobs: Knobs,
+    body: OptionalJson<BookBody>,
+) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
+    let race_window = match knobs.race_window_ms {
+        Some(ms) => Duration::from_millis(knob("race_window_ms", ms, &RACE_WINDOW_MS)?),
+        None => state.defaults.race_window,
+    };
+    let ttl = match knobs.ttl_ms {
+        Some(ms) => Duration::from_millis(knob("ttl_ms", ms, &TTL_MS)?),
+        None => state.defaults.ttl,
+    };
+    let customer = match body.0.and_then(|b| b.customer) {
+        Some(c) => clean_text("customer", &c)?,
+        None => format!("guest-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+    };
+    let request = BookingRequest {
+        event_id,
+        customer,
+        race_window,
+        ttl,
+    };
+    let result = strategy.book(&state, request).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let outcome = match &result {
+        Ok(_) => "booked",
+        Err(e) => e.code(),
+    };
+    info!(
+        instance = %state.instance,
+        strategy = strategy.name(),
+        event_id,
+        outcome,
+        elapsed_ms,
+        "booking"
+    );
+    let outcome = result?;
+    Ok(HttpResponse::Created().json(Booked {
+        booking: outcome.booking,
+        lock_wait_ms: outcome.lock_wait_ms,
+        elapsed_ms,
+    }))
+}
+
+fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result<u64, AppError> {
+    check_range(name, value, range).map_err(|m| AppError::bad_request("invalid_knob", m))
+}
+
+fn check_capacity(capacity: i64) -> Result<i64, AppError> {
+    if CAPACITY.contains(&capacity) {
+        Ok(capacity)
+    } else {
+        Err(AppError::bad_request(
+            "invalid_input",
+            format!(
+                "capacity must be between {} and {} (got {capacity})",
+                CAPACITY.start(),
+                CAPACITY.end()
+            ),
+        ))
+    }
+}
+
+/// A short single-line text: trimmed, 1 to 100 characters, no control characters.
+fn clean_text(field: &str, value: &str) -> Result<String, AppError> {
+    let value = value.trim();
+    let chars = value.chars().count();
+    if chars == 0 || chars > 100 || value.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_input",
+            format!("{field} must be 1 to 100 characters on one line"),
+        ));
+    }
+    Ok(value.to_string())
+}

@@ -1,0 +1,50 @@
+//! `GET /health`: can this instance book with its default strategy right now?
+//!
+//! 200 when the database answers and the first Redis node (the with-lock strategy's) is up; 503
+//! otherwise, so `start.sh` and load balancers wait for a usable instance. The body names every
+//! Redis node and whether a Redlock quorum is up, which is what a workshop checks after killing one.
+
+use std::time::Instant;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let database = state.store.ping().await;
+    let database_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let nodes = state.redlock.health().await;
+
+    let up = nodes.iter().filter(|n| n.up).count();
+    let quorum = state.redlock.quorum();
+    let first_up = nodes.first().is_some_and(|n| n.up);
+    let healthy = database.is_ok() && first_up;
+    let body = json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "instance": state.instance,
+        "database": {
+            "backend": state.store.backend(),
+            "up": database.is_ok(),
+            "latency_ms": database.as_ref().ok().map(|_| database_ms),
+            "error": database.as_ref().err().map(|e| e.to_string()),
+        },
+        "redis": {
+            "nodes": nodes.iter().map(|n| json!({
+                "url": n.url,
+                "up": n.up,
+                "latency_ms": n.latency_ms,
+                "error": n.error,
+            })).collect::<Vec<_>>(),
+            "up": up,
+            "quorum": quorum,
+            "quorum_up": up >= quorum,
+        },
+    });
+    if healthy {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

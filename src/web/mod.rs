@@ -1,0 +1,55 @@
+//! The HTTP faces of the lab: the JSON API, the dashboard and health, wired in one place.
+//!
+//! Every resource answers a wrong method with a JSON 405 and every unknown path with a JSON 404,
+//! so a client never has to parse anything but `{"error", "message"}` on failure.
+
+mod api;
+mod dashboard;
+mod extract;
+mod health;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    extract::configure_errors(cfg);
+    cfg.service(resource("/").route(web::get().to(dashboard::page)))
+        .service(resource("/static/style.css").route(web::get().to(dashboard::stylesheet)))
+        .service(resource("/ui/reset").route(web::post().to(dashboard::reset_all)))
+        .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::reset_one)))
+        .service(resource("/health").route(web::get().to(health::health)))
+        .service(
+            resource("/events")
+                .route(web::get().to(api::list_events))
+                .route(web::post().to(api::create_event)),
+        )
+        .service(resource("/events/{id}").route(web::get().to(api::get_event)))
+        .service(resource("/reset").route(web::post().to(api::reset_all)))
+        .service(resource("/reset/{id}").route(web::post().to(api::reset_event)))
+        .service(resource("/strategies").route(web::get().to(api::strategies)))
+        .service(resource("/book-no-lock/{id}").route(web::post().to(api::book_no_lock)))
+        .service(resource("/book-with-lock/{id}").route(web::post().to(api::book_with_lock)))
+        .service(resource("/book/{strategy}/{id}").route(web::post().to(api::book)))
+        .default_service(web::to(not_found));
+}
+
+/// A resource whose unmatched methods get a JSON 405.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::MethodNotAllowed {
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+    })
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!(
+        "no route {} {}; GET /strategies and GET /events list what exists",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# start.sh: the one command a workshop needs.
+#
+# Starts 5 Redis nodes (127.0.0.1:7001-7005), builds oversold in release mode and starts two
+# app instances (127.0.0.1:8080 and :8081) over one database, then waits until both answer
+# GET /health. Everything it starts is recorded in pidfiles under .run/, which is what
+# ./stop.sh stops. Running it again while things run reuses what is already there.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() {
+    cat <<'EOF'
+Usage: ./start.sh [--help]
+
+Starts the oversold lab on this machine:
+  - 5 Redis nodes on 127.0.0.1:7001..7005 (no persistence; never port 6379),
+    installing redis-server with the system package manager when it is missing;
+  - a release build (cargo build --release --workspace);
+  - two app instances on http://127.0.0.1:8080 and http://127.0.0.1:8081 over one database
+    (SQLite in data/oversold.db unless DATABASE_URL is set);
+then waits for GET /health on both and prints the dashboard URL.
+
+Pidfiles and logs go to .run/. Run it again at any time: running parts are reused.
+Stop everything it started with ./stop.sh.
+
+Environment:
+  REDIS_BASE_PORT    first Redis port                     (default 7001)
+  REDIS_NODES        number of Redis nodes                (default 5)
+  APP_PORTS          app ports, comma-separated           (default 8080,8081)
+  DATABASE_URL       sqlite://... or postgres://...       (default sqlite://data/oversold.db)
+  RACE_WINDOW_MS, LOCK_TTL_MS, LOCK_WAIT_MS, ADMIN_TOKEN, RUST_LOG
+                     passed to both app instances as they are
+  APP_START_TIMEOUT  seconds to wait for each /health     (default 60)
+  REDIS_SERVER       redis-server binary to use           (default redis-server)
+
+Examples:
+  ./start.sh
+  APP_PORTS=9080,9081 REDIS_BASE_PORT=7101 ./start.sh
+  DATABASE_URL=postgres://oversold:oversold@127.0.0.1:5432/oversold ./start.sh
+EOF
+}
+
+case "${1:-}" in
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    "") ;;
+    *)
+        echo "start.sh: unknown argument: $1 (try ./start.sh --help)" >&2
+        exit 2
+        ;;
+esac
+
+RUN_DIR=.run
+REDIS_BASE_PORT=${REDIS_BASE_PORT:-7001}
+REDIS_NODES=${REDIS_NODES:-5}
+APP_PORTS=${APP_PORTS:-8080,8081}
+APP_START_TIMEOUT=${APP_START_TIMEOUT:-60}
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
+DATABASE_URL=${DATABASE_URL:-sqlite://data/oversold.db}
+APP_BIN=target/release/oversold
+
+say() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'start.sh: warning: %s\n' "$*" >&2; }
+die() {
+    printf 'start.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# The database URL with its password masked, for messages.
+redact() { printf '%s' "$1" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#'; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The command line of process $1, empty when it does not exist.
+proc_args() { ps -p "$1" -o args= 2>/dev/null || true; }
+
+# The pid recorded in pidfile $1 when that process is alive, else nothing.
+live_pid() {
+    local pid
+    [[ -f $1 ]] || return 1
+    pid=$(head -n 1 "$1" 2>/dev/null || true)
+    is_uint "$pid" && kill -0 "$pid" 2>/dev/null || return 1
+    printf '%s' "$pid"
+}
+
+# Is the Redis node on port $1 one that start.sh started (pidfile, alive, right process)?
+our_redis() {
+    local pid
+    pid=$(live_pid "$RUN_DIR/redis-$1.pid") || return 1
+    local args
+    args=$(proc_args "$pid")
+    # Linux shows the process title "redis-server 127.0.0.1:7001", macOS the command line.
+    [[ $args == *server* && ($args == *":$1"* || $args == *"--port $1"*) ]]
+}
+
+# Is the app instance on port $1 one that start.sh started?
+our_app() {
+    local pid
+    pid=$(live_pid "$RUN_DIR/app-$1.pid") || return 1
+    [[ $(proc_args "$pid") == *oversold* ]]
+}
+
+# Answers PONG on port $1?
+redis_ping() {
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'PING\r\n' >&3
+        IFS= read -r -t 2 reply <&3 || exit 1
+        [[ $reply == +PONG* ]]
+    ) 2>/dev/null
+}
+
+# GET http://127.0.0.1:$1/health answers 200?
+health_ok() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -o /dev/null --max-time 2 --noproxy "*" "http://127.0.0.1:$1/health" 2>/dev/null
+    else
+        (
+            exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+            printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$1" >&3
+            IFS= read -r -t 2 status <&3 || exit 1
+            [[ $status == HTTP/*" 200"* ]]
+        ) 2>/dev/null
+    fi
+}
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        return 1
+    fi
+}
+
+# Installs redis-server with whichever package manager this system has.
+install_redis() {
+    if command -v apt-get >/dev/null 2>&1; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update &&
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+    elif command -v dnf >/dev/null 2>&1; then
+        as_root dnf install -y redis
+    elif command -v brew >/dev/null 2>&1; then
+        brew install redis
+    else
+        return 1
+    fi
+}
+
+ensure_redis_server() {
+    if command -v "$REDIS_SERVER" >/dev/null 2>&1; then
+        info "using $(command -v "$REDIS_SERVER") ($("$REDIS_SERVER" --version | head -n 1))"
+        return
+    fi
+    say "$REDIS_SERVER is not installed: installing it with the system package manager"
+    info "(a distribution package may also start its own Redis service on port 6379; the lab never uses that one)"
+    if install_redis && command -v "$REDIS_SERVER" >/dev/null 2>&1; then
+        info "installed $(command -v "$REDIS_SERVER")"
+        return
+    fi
+    if docker compose version >/dev/null 2>&1; then
+        die "could not install redis-server here. Docker Compose works on this machine, so run the
+       same lab in containers instead:   docker compose up --build
+       (dashboard on http://127.0.0.1:8080/, stop with: docker compose down)"
+    fi
+    die "could not install redis-server. Install it yourself (Debian/Ubuntu: sudo apt-get install
+       redis-server; Fedora: sudo dnf install redis; macOS: brew install redis), or set REDIS_SERVER
+       to its path, then run ./start.sh again."
+}
+
+# ---------------------------------------------------------------------------------------------
+# Settings and preflight: refuse before starting anything if a port is taken by someone else.
+
+is_uint "$REDIS_BASE_PORT" || die "REDIS_BASE_PORT must be a port number (got '$REDIS_BASE_PORT')"
+{ is_uint "$REDIS_NODES" && ((REDIS_NODES >= 1)); } || die "REDIS_NODES must be at least 1 (got '$REDIS_NODES')"
+is_uint "$APP_START_TIMEOUT" || die "APP_START_TIMEOUT must be a number of seconds (got '$APP_START_TIMEOUT')"
+
+redis_ports=()
+for ((i = 0; i < REDIS_NODES; i++)); do
+    redis_ports+=($((REDIS_BASE_PORT + i)))
+done
+IFS=',' read -r -a app_ports <<<"${APP_PORTS// /}"
+((${#app_ports[@]} >= 1)) || die "APP_PORTS must list at least one port (got '$APP_PORTS')"
+
+seen=" "
+for port in "${redis_ports[@]}" "${app_ports[@]}"; do
+    { is_uint "$port" && ((port >= 1 && port <= 65535)); } || die "'$port' is not a valid port number"
+    [[ $port != 6379 ]] || die "port 6379 is the default Redis port: the lab never uses it. Pick other ports (REDIS_BASE_PORT, APP_PORTS)."
+    [[ $seen != *" $port "* ]] || die "port $port is listed twice (REDIS_BASE_PORT=$REDIS_BASE_PORT REDIS_NODES=$REDIS_NODES APP_PORTS=$APP_PORTS)"
+    seen+="$port "
+done
+
+mkdir -p "$RUN_DIR"
+
+say "Checking ports (Redis ${redis_ports[*]}; apps ${app_ports[*]})"
+redis_to_start=()
+for port in "${redis_ports[@]}"; do
+    if our_redis "$port"; then
+        info "Redis on $port already runs (pid $(live_pid "$RUN_DIR/redis-$port.pid")): reusing it"
+        continue
+    fi
+    if [[ -e $RUN_DIR/redis-$port.pid ]]; then
+        info "removing stale pidfile $RUN_DIR/redis-$port.pid"
+        rm -f "$RUN_DIR/redis-$port.pid"
+    fi
+    if port_open "$port"; then
+        die "port $port is already in use by a process that start.sh did not start.
+       See who: ss -ltnp 'sport = :$port'   (or: lsof -i :$port)
+       Then stop it, or move the Redis nodes:   REDIS_BASE_PORT=7101 ./start.sh"
+    fi
+    redis_to_start+=("$port")
+done
+apps_to_start=()
+for port in "${app_ports[@]}"; do
+    if our_app "$port"; then
+        info "app on $port already runs (pid $(live_pid "$RUN_DIR/app-$port.pid")): reusing it"
+        continue
+    fi
+    if [[ -e $RUN_DIR/app-$port.pid ]]; then
+        info "removing stale pidfile $RUN_DIR/app-$port.pid"
+        rm -f "$RUN_DIR/app-$port.pid"
+    fi
+    if port_open "$port"; then
+        die "port $port is already in use by a process that start.sh did not start.
+       See who: ss -ltnp 'sport = :$port'   (or: lsof -i :$port)
+       Then stop it, or use other app ports:   APP_PORTS=9080,9081 ./start.sh"
+    fi
+    apps_to_start+=("$port")
+done
+
+# ---------------------------------------------------------------------------------------------
+# Redis nodes.
+
+redis_urls=""
+for port in "${redis_ports[@]}"; do
+    redis_urls+="${redis_urls:+,}redis://127.0.0.1:$port"
+done
+
+if ((${#redis_to_start[@]} > 0)); then
+    say "Starting ${#redis_to_start[@]} Redis node(s): ${redis_to_start[*]}"
+    ensure_redis_server
+    run_abs="$PWD/$RUN_DIR"
+    for port in "${redis_to_start[@]}"; do
+        "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+            --daemonize yes --pidfile "$run_abs/redis-$port.pid" \
+            --logfile "$run_abs/redis-$port.log" --dir "$run_abs" ||
+            die "redis-server did not start on port $port; see $RUN_DIR/redis-$port.log"
+    done
+    for port in "${redis_to_start[@]}"; do
+        for ((t = 0; t < 50; t++)); do
+            redis_ping "$port" && break
+            sleep 0.1
+        done
+        if ! redis_ping "$port"; then
+            tail -n 20 "$RUN_DIR/redis-$port.log" >&2 2>/dev/null || true
+            die "Redis on port $port does not answer PING; see $RUN_DIR/redis-$port.log"
+        fi
+        info "Redis on $port: PONG (pid $(live_pid "$RUN_DIR/redis-$port.pid" || echo '?'), log $RUN_DIR/redis-$port.log)"
+    done
+else
+    say "All ${#redis_ports[@]} Redis nodes already run"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Build.
+
+if ((${#apps_to_start[@]} > 0)); then
+    if ! command -v cargo >/dev/null 2>&1; then
+        hint="install Rust from https://rustup.rs and run ./start.sh again"
+        if docker compose version >/dev/null 2>&1; then
+            hint="$hint, or run the lab in containers: docker compose up --build"
+        fi
+        die "cargo is not installed: $hint"
+    fi
+    say "Building in release mode (cargo build --release --workspace; the first build takes a few minutes)"
+    cargo build --release --workspace || die "the build failed (see the compiler output above)"
+    [[ -x $APP_BIN ]] || die "the build finished but $APP_BIN is missing"
+else
+    say "All app instances already run: skipping the build (./stop.sh, then ./start.sh, to run a fresh build)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# App instances, one after the other so that only the first one runs the migrations.
+
+if [[ $DATABASE_URL == sqlite:* ]]; then
+    mkdir -p data
+fi
+
+# setsid (Linux) puts the instance in its own session, so that neither closing this terminal nor
+# Ctrl-C in it reaches the app; nohup covers systems without setsid. Both exec, so $! is the app.
+if command -v setsid >/dev/null 2>&1; then
+    detach=(nohup setsid)
+else
+    detach=(nohup)
+fi
+
+wait_for_health() { # port pid
+    local port=$1 pid=$2 log=$RUN_DIR/app-$1.log deadline=$((SECONDS + APP_START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if health_ok "$port"; then
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "---- last lines of $log ----" >&2
+            tail -n 30 "$log" >&2 2>/dev/null || true
+            echo "----" >&2
+            die "the app on port $port exited during startup; the full log is $log"
+        fi
+        sleep 0.5
+    done
+    echo "---- last lines of $log ----" >&2
+    tail -n 30 "$log" >&2 2>/dev/null || true
+    echo "----" >&2
+    die "the app on port $port did not answer GET /health within ${APP_START_TIMEOUT}s (it is still running as pid $pid).
+       Read $log; the usual causes are a Redis node or the database not reachable.
+       Wait longer with APP_START_TIMEOUT=180 ./start.sh, or stop everything with ./stop.sh"
+}
+
+say "App instances over $(redact "$DATABASE_URL") (started one at a time, so only the first runs migrations)"
+for port in "${app_ports[@]}"; do
+    pidfile=$RUN_DIR/app-$port.pid
+    log=$RUN_DIR/app-$port.log
+    if our_app "$port"; then
+        pid=$(live_pid "$pidfile")
+        info "app-$port already runs (pid $pid)"
+    else
+        peers=""
+        for other in "${app_ports[@]}"; do
+            [[ $other == "$port" ]] || peers+="${peers:+,}http://127.0.0.1:$other"
+        done
+        env BIND="127.0.0.1:$port" \
+            DATABASE_URL="$DATABASE_URL" \
+            REDIS_URLS="$redis_urls" \
+            INSTANCE_NAME="app-$port" \
+            PEERS="$peers" \
+            RUST_LOG="${RUST_LOG:-info}" \
+            "${detach[@]}" "$APP_BIN" >"$log" 2>&1 </dev/null &
+        pid=$!
+        echo "$pid" >"$pidfile"
+        info "app-$port started (pid $pid, log $log); waiting for /health"
+    fi
+    wait_for_health "$port" "$pid"
+    info "app-$port is ready: http://127.0.0.1:$port/health answers 200"
+done
+
+# ---------------------------------------------------------------------------------------------
+
+targets=""
+for port in "${app_ports[@]}"; do
+    targets+="${targets:+,}http://127.0.0.1:$port"
+done
+
+cat <<EOF
+
+oversold is running.
+
+  Dashboard:   http://127.0.0.1:${app_ports[0]}/
+  Instances:   ${targets//,/  }   (one database: $(redact "$DATABASE_URL"))
+  Redis nodes: ${redis_urls//,/ }
+  Logs:        $RUN_DIR/app-*.log, $RUN_DIR/redis-*.log
+
+Next, make ten requests fight over the last ticket:
+
+  cargo run --release -p test_concurrent -- --target $targets
+
+Stop everything with ./stop.sh
+EOF

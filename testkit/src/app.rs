@@ -1,0 +1,219 @@
+//! The real app on port 0, with its own Redis and database, and a client that speaks its API.
+//!
+//! `spawn_app` gives each test a private world; `TestApp::spawn_twin` starts a second instance
+//! over the same database and Redis, for the lessons that need two. Verdicts come from
+//! [`TestApp::audit`], which reads the database directly, never from counting responses.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use oversold::store::{Audit, Store};
+use oversold::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{Backend, RedisServer, TestDatabase};
+
+pub struct TestApp {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub address: String,
+    pub port: u16,
+    pub instance: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub database: Arc<TestDatabase>,
+    /// The Redis nodes this instance uses (the first is the single-node lock's).
+    pub redis: Vec<Arc<RedisServer>>,
+    server: ServerHandle,
+}
+
+/// What to start; the defaults are a private database and one private Redis node.
+pub struct AppOptions {
+    pub backend: Backend,
+    pub database: Option<Arc<TestDatabase>>,
+    pub redis: Option<Vec<Arc<RedisServer>>>,
+    /// Used instead of `redis` when set: e.g. a URL where nothing listens.
+    pub redis_urls: Option<Vec<String>>,
+    pub instance_name: String,
+    pub race_window_ms: u64,
+}
+
+impl AppOptions {
+    pub fn new(backend: Backend) -> AppOptions {
+        AppOptions {
+            backend,
+            database: None,
+            redis: None,
+            redis_urls: None,
+            instance_name: "app-1".to_string(),
+            race_window_ms: 200,
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(AppOptions::new(backend)).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let database = match options.database {
+        Some(database) => database,
+        None => Arc::new(TestDatabase::create(options.backend).await),
+    };
+    let redis = match (&options.redis_urls, options.redis) {
+        (Some(_), _) => Vec::new(),
+        (None, Some(redis)) => redis,
+        (None, None) => vec![Arc::new(RedisServer::start())],
+    };
+    let redis_urls = options
+        .redis_urls
+        .unwrap_or_else(|| redis.iter().map(|r| r.url()).collect());
+    let config = Config {
+        bind: "127.0.0.1:0".to_string(),
+        database_url: database.url.clone(),
+        redis_urls,
+        instance_name: Some(options.instance_name.clone()),
+        peers: Vec::new(),
+        race_window_ms: options.race_window_ms,
+        lock_ttl_ms: 10_000,
+        lock_wait_ms: 15_000,
+        admin_token: None,
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let port = listener.local_addr().unwrap().port();
+    let server = oversold::run(config, listener)
+        .await
+        .expect("the app starts");
+    let handle = server.handle();
+    tokio::spawn(server);
+    let store = Store::connect(&database.url)
+        .await
+        .expect("the test reads the same database");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        instance: options.instance_name,
+        client: reqwest::Client::new(),
+        store,
+        database,
+        redis,
+        server: handle,
+    }
+}
+
+impl TestApp {
+    /// A second instance of the app over the same database and Redis nodes.
+    pub async fn spawn_twin(&self, instance_name: &str) -> TestApp {
+        spawn_app_with(AppOptions {
+            backend: self.database.backend,
+            database: Some(self.database.clone()),
+            redis: Some(self.redis.clone()),
+            redis_urls: None,
+            instance_name: instance_name.to_string(),
+            race_window_ms: 200,
+        })
+        .await
+    }
+
+    /// The event's audit, read from the database.
+    pub async fn audit(&self, event_id: i64) -> Audit {
+        self.store
+            .audit(event_id)
+            .await
+            .expect("the audit query runs")
+            .expect("the event exists")
+    }
+
+    /// Every booking row of an event as (instance, strategy), read from the database.
+    pub async fn bookings_by_instance(&self, event_id: i64) -> Vec<String> {
+        let sql = "SELECT instance FROM bookings WHERE event_id = $1 ORDER BY instance";
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(event_id).fetch_all(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).bind(event_id).fetch_all(pool).await,
+        }
+        .expect("the bookings query runs")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    pub async fn post(&self, path: &str, body: Option<Value>) -> reqwest::Response {
+        let mut request = self.client.post(format!("{}{path}", self.address));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
+    /// A POST with a raw body and content type, for malformed and oversized input.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    pub async fn get_event(&self, event_id: i64) -> Value {
+        self.get(&format!("/events/{event_id}"))
+            .await
+            .json()
+            .await
+            .expect("an event as JSON")
+    }
+
+    /// Resets the event to `capacity` tickets and no bookings.
+    pub async fn reset(&self, event_id: i64, capacity: i64) {
+        let response = self
+            .post(
+                &format!("/reset/{event_id}"),
+                Some(serde_json::json!({ "capacity": capacity })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "reset event {event_id}");
+    }
+
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
+    }
+}
+
+/// Sends `n` POSTs to `path_and_query`, spread round-robin over `apps`, all released at once,
+/// and returns their status codes in request order.
+pub async fn fire_together(apps: &[&TestApp], n: usize, path_and_query: &str) -> Vec<StatusCode> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let app = apps[i % apps.len()];
+        let url = format!("{}{path_and_query}", app.address);
+        let client = app.client.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            client
+                .post(url)
+                .send()
+                .await
+                .expect("the request is sent")
+                .status()
+        }));
+    }
+    let mut statuses = Vec::with_capacity(n);
+    for task in tasks {
+        statuses.push(task.await.expect("the request task finishes"));
+    }
+    statuses
+}
+
+/// How many of `statuses` equal `status`.
+pub fn count(statuses: &[StatusCode], status: u16) -> usize {
+    statuses.iter().filter(|s| s.as_u16() == status).count()
+}

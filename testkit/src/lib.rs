@@ -1,0 +1,38 @@
+//! The test harness shared by every test in the workspace.
+//!
+//! Tests in this project talk to real things: `redis-server` processes that the harness starts on
+//! free ports (so a test may stop, pause or restart one), throwaway SQLite files and Postgres
+//! databases, and the real app bound to port 0. Nothing here is a mock; it only starts, stops and
+//! cleans up the real parts.
+
+mod app;
+mod database;
+mod redis_server;
+
+pub use app::{count, fire_together, spawn_app, spawn_app_with, AppOptions, TestApp};
+pub use database::{Backend, TestDatabase};
+pub use redis_server::{free_port, RedisServer};
+
+/// Generates one `#[tokio::test]` per database backend from an `async fn(Backend)`, so the
+/// same scenario is checked on SQLite and on Postgres: `name::on_sqlite`, `name::on_postgres`.
+#[macro_export]
+macro_rules! on_every_database {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: $backend_type:ty) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn scenario($backend: $backend_type) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                scenario($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                scenario($crate::Backend::Postgres).await
+            }
+        }
+    };
+}
