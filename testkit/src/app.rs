@@ -37,6 +37,8 @@ pub struct AppOptions {
     pub redis_urls: Option<Vec<String>>,
     pub instance_name: String,
     pub race_window_ms: u64,
+    /// How many private Redis nodes to start when `redis` and `redis_urls` are unset.
+    pub redis_nodes: usize,
 }
 
 impl AppOptions {
@@ -48,6 +50,7 @@ impl AppOptions {
             redis_urls: None,
             instance_name: "app-1".to_string(),
             race_window_ms: 200,
+            redis_nodes: 1,
         }
     }
 }
@@ -64,7 +67,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let redis = match (&options.redis_urls, options.redis) {
         (Some(_), _) => Vec::new(),
         (None, Some(redis)) => redis,
-        (None, None) => vec![Arc::new(RedisServer::start())],
+        (None, None) => (0..options.redis_nodes.max(1))
+            .map(|_| Arc::new(RedisServer::start()))
+            .collect(),
     };
     let redis_urls = options
         .redis_urls
@@ -112,6 +117,7 @@ impl TestApp {
             redis_urls: None,
             instance_name: instance_name.to_string(),
             race_window_ms: 200,
+            redis_nodes: self.redis.len(),
         })
         .await
     }
@@ -186,9 +192,16 @@ impl TestApp {
     }
 }
 
+/// One answer of a fight: the status and, for an error, the JSON body's `error` code.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub error: Option<String>,
+}
+
 /// Sends `n` POSTs to `path_and_query`, spread round-robin over `apps`, all released at once,
-/// and returns their status codes in request order.
-pub async fn fire_together(apps: &[&TestApp], n: usize, path_and_query: &str) -> Vec<StatusCode> {
+/// and returns their answers in request order.
+pub async fn fire_together(apps: &[&TestApp], n: usize, path_and_query: &str) -> Vec<Answer> {
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
@@ -198,22 +211,34 @@ pub async fn fire_together(apps: &[&TestApp], n: usize, path_and_query: &str) ->
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            client
-                .post(url)
-                .send()
-                .await
-                .expect("the request is sent")
-                .status()
+            let response = client.post(url).send().await.expect("the request is sent");
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            Answer {
+                status,
+                error: body["error"].as_str().map(str::to_string),
+            }
         }));
     }
-    let mut statuses = Vec::with_capacity(n);
+    let mut answers = Vec::with_capacity(n);
     for task in tasks {
-        statuses.push(task.await.expect("the request task finishes"));
+        answers.push(task.await.expect("the request task finishes"));
     }
-    statuses
+    answers
 }
 
-/// How many of `statuses` equal `status`.
-pub fn count(statuses: &[StatusCode], status: u16) -> usize {
-    statuses.iter().filter(|s| s.as_u16() == status).count()
+/// How many answers had this status.
+pub fn count(answers: &[Answer], status: u16) -> usize {
+    answers
+        .iter()
+        .filter(|a| a.status.as_u16() == status)
+        .count()
+}
+
+/// How many answers carried this error code.
+pub fn count_errors(answers: &[Answer], code: &str) -> usize {
+    answers
+        .iter()
+        .filter(|a| a.error.as_deref() == Some(code))
+        .count()
 }

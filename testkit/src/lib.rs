@@ -9,7 +9,9 @@ mod app;
 mod database;
 mod redis_server;
 
-pub use app::{count, fire_together, spawn_app, spawn_app_with, AppOptions, TestApp};
+pub use app::{
+    count, count_errors, fire_together, spawn_app, spawn_app_with, Answer, AppOptions, TestApp,
+};
 pub use database::{Backend, TestDatabase};
 pub use redis_server::{free_port, RedisServer};
 

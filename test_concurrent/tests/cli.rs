@@ -1,0 +1,160 @@
+//! `test_concurrent` end to end: the built binary against the real app (port 0, real Redis, real
+//! database), its JSON and exit status checked against the audit read from the database.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use testkit::{free_port, on_every_database, spawn_app, Backend};
+
+/// Runs the binary off the async runtime (it is a blocking child process).
+async fn test_concurrent(args: &[String]) -> Output {
+    let args = args.to_vec();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_test_concurrent"))
+            .args(&args)
+            .output()
+            .expect("test_concurrent runs")
+    })
+    .await
+    .unwrap()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+on_every_database! {
+    async fn the_default_run_shows_no_lock_oversold_and_with_lock_exactly_one(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let output = test_concurrent(&strings(&["--target", &app.address, "--json", "--race-window-ms", "300"])).await;
+
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        let report = json(&output);
+        assert_eq!(report["ok"], true);
+        let no_lock = &report["endpoints"][0];
+        let with_lock = &report["endpoints"][1];
+        assert_eq!((no_lock["endpoint"].as_str(), with_lock["endpoint"].as_str()), (Some("no-lock"), Some("with-lock")));
+        assert!(no_lock["rounds"][0]["oversold"].as_i64().unwrap() >= 1, "{no_lock}");
+        assert_eq!(no_lock["oversold_rounds"], 1);
+
+        let round = &with_lock["rounds"][0];
+        assert_eq!(round["booked"], 1, "{round}");
+        assert_eq!(round["clean"], true);
+        assert_eq!(round["status"]["created"], 1);
+        assert_eq!(round["status"]["sold_out"], 9);
+        assert_eq!(round["verdict"]["text"], "exactly one booking");
+        // The last round was with-lock: the database holds what the JSON says.
+        let audit = app.audit(1).await;
+        assert_eq!((audit.booked, audit.available, audit.clean), (1, 0, true));
+        assert_eq!(round["available"], audit.available);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_spread_over_two_targets_and_repeat_counts_every_round() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let twin = app.spawn_twin("app-2").await;
+    let targets = format!("{},{}", app.address, twin.address);
+    let output = test_concurrent(&strings(&[
+        "--target",
+        &targets,
+        "--endpoint",
+        "no-lock,with-lock",
+        "--repeat",
+        "2",
+        "--json",
+        "--race-window-ms",
+        "300",
+    ]))
+    .await;
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    let no_lock = &report["endpoints"][0];
+    assert_eq!(no_lock["rounds"].as_array().unwrap().len(), 2);
+    assert_eq!(no_lock["oversold_rounds"], 2);
+    let served = no_lock["rounds"][0]["status"]["instances"]
+        .as_object()
+        .unwrap();
+    assert_eq!(
+        (served["app-1"].as_i64(), served["app-2"].as_i64()),
+        (Some(5), Some(5))
+    );
+    assert_eq!(report["endpoints"][1]["correct_rounds"], 2);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("2/4"),
+        "progress is shown on stderr"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protected_strategy_that_oversells_makes_the_exit_status_1() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let twin = app.spawn_twin("app-2").await;
+    // local-mutex claims protection but lives in one process: over two instances it oversells.
+    let targets = format!("{},{}", app.address, twin.address);
+    let output = test_concurrent(&strings(&[
+        "--target",
+        &targets,
+        "--strategy",
+        "local-mutex",
+        "--race-window-ms",
+        "300",
+    ]))
+    .await;
+
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("OVERSOLD by 1"), "{stdout}");
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert_eq!(app.audit(1).await.oversold, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_target_exits_2_and_says_to_run_start_sh() {
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let output = test_concurrent(&strings(&["--target", &nowhere])).await;
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&nowhere) && stderr.contains("./start.sh"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_flags_and_unknown_names_exit_2_and_change_nothing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.post("/book-no-lock/1?race_window_ms=0", None).await;
+    for args in [
+        vec!["--requests", "0"],
+        vec!["--strategy", "no-such-strategy"],
+        vec!["--event", "999"],
+        vec!["--target", "localhost:8080"],
+    ] {
+        let mut full = strings(&["--target", &app.address]);
+        full.extend(strings(&args));
+        let output = test_concurrent(&full).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?} says why");
+    }
+    // Nothing was reset: the booking made before is still there.
+    assert_eq!(app.audit(1).await.booked, 1);
+}
