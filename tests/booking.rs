@@ -124,3 +124,33 @@ on_every_database! {
         assert_eq!(app.bookings_by_instance(LAST_TICKET).await, vec!["app-1"]);
     }
 }
+
+on_every_database! {
+    async fn a_lock_taken_by_another_client_on_the_same_key_blocks_booking_until_it_expires(
+        backend: Backend
+    ) {
+        let app = spawn_app(backend).await;
+        app.reset(LAST_TICKET, 1).await;
+        // What redis-py's Lock or node-redlock would write: a plain key with a TTL.
+        let redis = app.redis[0].clone();
+        assert_eq!(redis.command(&["SET", "lock:event:1", "other-client", "NX", "PX", "1500"]), "+OK");
+
+        let booking = {
+            let (client, url) = (app.client.clone(), format!("{}/book-with-lock/1?race_window_ms=0", app.address));
+            tokio::spawn(async move { client.post(url).send().await.unwrap().status() })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(redis.command(&["GET", "lock:event:1"]), "$12\r\nother-client");
+        assert!(!booking.is_finished(), "booked through someone else's lock");
+        assert_eq!(app.audit(LAST_TICKET).await.booked, 0);
+
+        // Another event's lock is another key: it is not blocked.
+        let other = app.post("/book-with-lock/2?race_window_ms=0", None).await;
+        assert_eq!(other.status().as_u16(), 201);
+
+        assert_eq!(booking.await.unwrap().as_u16(), 201);
+        assert_eq!(redis.command(&["EXISTS", "lock:event:1"]), ":0");
+        let audit = app.audit(LAST_TICKET).await;
+        assert!(audit.booked == 1 && audit.clean, "{audit:?}");
+    }
+}

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
+use super::FencingToken;
+
 /// 128 random bits from the operating system, shown as 32 lowercase hex characters.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct LockValue(u128);
@@ -54,6 +56,12 @@ pub struct Lock {
     pub attempts: u32,
     /// Time spent in `acquire`, waiting for other holders included.
     pub waited: Duration,
+    /// Minted by [`acquire_fenced`](super::LockManager::acquire_fenced): larger than any earlier
+    /// holder's token for these resources. Hand it to the storage with every write.
+    pub token: Option<FencingToken>,
+    /// Taken by [`acquire_fair`](super::LockManager::acquire_fair): release hands it to the next
+    /// waiter in line.
+    pub fair: bool,
 }
 
 impl Lock {

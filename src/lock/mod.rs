@@ -30,6 +30,8 @@
 //! ```
 
 mod error;
+mod fair;
+mod fencing;
 mod lease;
 mod node;
 mod retry;
@@ -41,6 +43,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 
 pub use error::LockError;
+pub use fencing::FencingToken;
 pub use lease::{Lock, LockValue, Release};
 pub use retry::RetryPolicy;
 
@@ -116,6 +119,28 @@ impl LockManager {
         ttl: Duration,
         retry: &RetryPolicy,
     ) -> Result<Lock, LockError> {
+        self.acquire_as(resources, ttl, retry, false).await
+    }
+
+    /// [`acquire`](Self::acquire), and mint a [`FencingToken`] in the same step on every node:
+    /// the lock's `token` is larger than any earlier holder's (see [`fencing`](self) docs in
+    /// `fencing.rs` for why, and where that would not hold).
+    pub async fn acquire_fenced(
+        &self,
+        resources: &[String],
+        ttl: Duration,
+        retry: &RetryPolicy,
+    ) -> Result<Lock, LockError> {
+        self.acquire_as(resources, ttl, retry, true).await
+    }
+
+    async fn acquire_as(
+        &self,
+        resources: &[String],
+        ttl: Duration,
+        retry: &RetryPolicy,
+        fenced: bool,
+    ) -> Result<Lock, LockError> {
         let mut keys = resources.to_vec();
         // One fixed order everywhere, so two multi-resource contenders cannot deadlock-by-halves.
         keys.sort();
@@ -127,13 +152,30 @@ impl LockManager {
         loop {
             attempts += 1;
             let attempt_started = Instant::now();
-            let answers = join_all(
-                self.nodes
-                    .iter()
-                    .map(|node| node.try_acquire(&keys, &value, ttl, timeout)),
-            )
+            // Each answer is 0 for "refused", else 1 or the token the node minted.
+            let answers = join_all(self.nodes.iter().map(|node| async {
+                if fenced {
+                    let mut all = vec![fencing::counter_key(&keys)];
+                    all.extend(keys.iter().cloned());
+                    let args = [value.to_string(), ttl.as_millis().to_string()];
+                    node.run::<u64>(&fencing::ACQUIRE_FENCED, &all, &args, timeout)
+                        .await
+                } else {
+                    node.try_acquire(&keys, &value, ttl, timeout)
+                        .await
+                        .map(u64::from)
+                }
+            }))
             .await;
-            let votes = answers.iter().filter(|a| matches!(a, Ok(true))).count();
+            let votes = answers
+                .iter()
+                .filter(|a| matches!(a, Ok(n) if *n > 0))
+                .count();
+            let token = answers
+                .iter()
+                .filter_map(|a| a.as_ref().ok())
+                .max()
+                .copied();
             let drift = ttl / 100 + Duration::from_millis(2);
             let validity = ttl.checked_sub(attempt_started.elapsed() + drift);
             if votes >= self.quorum() {
@@ -145,6 +187,8 @@ impl LockManager {
                         valid_until: attempt_started + validity,
                         attempts,
                         waited: started.elapsed(),
+                        token: token.filter(|_| fenced).map(FencingToken),
+                        fair: false,
                     });
                 }
             }
@@ -186,6 +230,9 @@ impl LockManager {
     /// release, and another holder may have had the lock in between. An error only when no node
     /// could be asked at all.
     pub async fn release(&self, lock: &Lock) -> Result<Release, LockError> {
+        if lock.fair {
+            return self.release_fair(lock).await;
+        }
         let answers = self.release_keys(&lock.resources, &lock.value).await;
         if answers
             .iter()

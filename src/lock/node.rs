@@ -9,10 +9,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use deadpool_redis::redis::{cmd, IntoConnectionInfo};
+use deadpool_redis::redis::{cmd, FromRedisValue, IntoConnectionInfo};
 use deadpool_redis::{Config, Pool, PoolConfig, PoolError, Runtime, Timeouts};
 
-use super::scripts::{ACQUIRE_ALL, RELEASE};
+use super::scripts::{Script, ACQUIRE_ALL, RELEASE};
 use super::{LockError, LockValue};
 
 /// Connecting to a healthy node on a LAN takes a millisecond; half a second means it is not there.
@@ -114,6 +114,46 @@ impl Node {
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(deleted)
+        })
+        .await
+    }
+
+    /// Runs one of the lock's scripts on this node within `deadline`.
+    pub(crate) async fn run<T: FromRedisValue + Send>(
+        &self,
+        script: &Script,
+        keys: &[String],
+        args: &[String],
+        deadline: Duration,
+    ) -> Result<T, LockError> {
+        self.within(deadline, async {
+            let mut conn = self.pool.get().await.map_err(describe_pool)?;
+            script
+                .run(&mut conn, keys, args)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Blocks up to `wait` for an element on `list` (BLPOP); `true` when one arrived. The call's
+    /// own deadline is the wait plus the usual allowance, so a paused node still cannot hang us.
+    pub(crate) async fn wait_for_push(
+        &self,
+        list: &str,
+        wait: Duration,
+    ) -> Result<bool, LockError> {
+        // BLPOP's timeout is in seconds; zero would mean "forever", so never ask for less than 1ms.
+        let seconds = format!("{:.3}", wait.max(Duration::from_millis(1)).as_secs_f64());
+        self.within(wait + CONNECT_TIMEOUT, async {
+            let mut conn = self.pool.get().await.map_err(describe_pool)?;
+            let popped: Option<(String, String)> = cmd("BLPOP")
+                .arg(list)
+                .arg(&seconds)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(popped.is_some())
         })
         .await
     }

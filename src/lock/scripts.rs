@@ -52,7 +52,7 @@ pub(crate) struct Script {
 }
 
 impl Script {
-    const fn new(source: &'static str) -> Script {
+    pub(crate) const fn new(source: &'static str) -> Script {
         Script {
             source,
             digest: OnceLock::new(),

@@ -9,6 +9,7 @@ mod audit;
 mod bookings;
 mod connect;
 mod events;
+mod fenced;
 mod guarded;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use std::fmt;
 pub use audit::Audit;
 pub use bookings::{Booking, NewBooking};
 pub use events::Event;
+pub use fenced::FenceClaim;
 pub use guarded::Guarded;
 
 use sqlx::{PgPool, SqlitePool};

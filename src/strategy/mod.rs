@@ -5,11 +5,19 @@
 //! the protection differs, which is the lesson. A strategy is a variant of [`Strategy`], its code
 //! one file in this folder, and its explanation the text `/strategies` and the dashboard show.
 
+mod atomic;
 mod database;
+mod fenced;
+mod for_update;
+mod leased;
 mod local_mutex;
 mod naive;
 mod no_lock;
+mod optimistic;
+mod pg_advisory;
+mod queue;
 mod redis;
+mod redlock;
 
 use std::time::Duration;
 
@@ -43,10 +51,13 @@ pub enum Strategy {
     NoLock,
     LocalMutex,
     Redis,
+    Redlock,
+    Fenced,
     PgAdvisory,
     ForUpdate,
     Optimistic,
     Atomic,
+    Queue,
 }
 
 /// What `/strategies` says about one strategy.
@@ -55,6 +66,30 @@ pub struct StrategyInfo {
     pub name: &'static str,
     pub description: &'static str,
     pub databases: &'static [Backend],
+    /// The strategy's row of the design's table: what ten requests at one ticket end in.
+    pub expected: Expected,
+}
+
+/// What a fight should end in, in the words `test_concurrent --matrix` measures:
+/// `safe` (exactly one booking), `oversells`, or `stale_rejected` (one booking, late holders
+/// refused by the fencing check).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Expected {
+    pub one_instance: &'static str,
+    pub two_instances: &'static str,
+    pub paused_past_ttl: &'static str,
+}
+
+const fn row(
+    one_instance: &'static str,
+    two_instances: &'static str,
+    paused_past_ttl: &'static str,
+) -> Expected {
+    Expected {
+        one_instance,
+        two_instances,
+        paused_past_ttl,
+    }
 }
 
 const EVERY_DATABASE: &[Backend] = &[Backend::Sqlite, Backend::Postgres];
@@ -64,10 +99,13 @@ impl Strategy {
         Strategy::NoLock,
         Strategy::LocalMutex,
         Strategy::Redis,
+        Strategy::Redlock,
+        Strategy::Fenced,
         Strategy::PgAdvisory,
         Strategy::ForUpdate,
         Strategy::Optimistic,
         Strategy::Atomic,
+        Strategy::Queue,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,10 +113,13 @@ impl Strategy {
             Strategy::NoLock => "no-lock",
             Strategy::LocalMutex => "local-mutex",
             Strategy::Redis => "redis",
+            Strategy::Redlock => "redlock",
+            Strategy::Fenced => "fenced",
             Strategy::PgAdvisory => "pg-advisory",
             Strategy::ForUpdate => "for-update",
             Strategy::Optimistic => "optimistic",
             Strategy::Atomic => "atomic",
+            Strategy::Queue => "queue",
         }
     }
 
@@ -91,10 +132,13 @@ impl Strategy {
             Strategy::NoLock => no_lock::DESCRIPTION,
             Strategy::LocalMutex => local_mutex::DESCRIPTION,
             Strategy::Redis => redis::DESCRIPTION,
-            Strategy::PgAdvisory => database::PG_ADVISORY,
-            Strategy::ForUpdate => database::FOR_UPDATE,
-            Strategy::Optimistic => database::OPTIMISTIC,
-            Strategy::Atomic => database::ATOMIC,
+            Strategy::Redlock => redlock::DESCRIPTION,
+            Strategy::Fenced => fenced::DESCRIPTION,
+            Strategy::PgAdvisory => pg_advisory::DESCRIPTION,
+            Strategy::ForUpdate => for_update::DESCRIPTION,
+            Strategy::Optimistic => optimistic::DESCRIPTION,
+            Strategy::Atomic => atomic::DESCRIPTION,
+            Strategy::Queue => queue::DESCRIPTION,
         }
     }
 
@@ -105,11 +149,27 @@ impl Strategy {
         }
     }
 
+    pub fn expected(self) -> Expected {
+        match self {
+            Strategy::NoLock => row("oversells", "oversells", "oversells"),
+            Strategy::LocalMutex => row("safe", "oversells", "safe"),
+            Strategy::Redis | Strategy::Redlock | Strategy::Queue => {
+                row("safe", "safe", "oversells")
+            }
+            Strategy::Fenced => row("safe", "safe", "stale_rejected"),
+            Strategy::PgAdvisory
+            | Strategy::ForUpdate
+            | Strategy::Optimistic
+            | Strategy::Atomic => row("safe", "safe", "safe"),
+        }
+    }
+
     pub fn info(self) -> StrategyInfo {
         StrategyInfo {
             name: self.name(),
             description: self.description(),
             databases: self.databases(),
+            expected: self.expected(),
         }
     }
 
@@ -131,10 +191,13 @@ impl Strategy {
             Strategy::NoLock => no_lock::book(state, request).await,
             Strategy::LocalMutex => local_mutex::book(state, request).await,
             Strategy::Redis => redis::book(state, request).await,
-            Strategy::PgAdvisory => database::pg_advisory(state, request).await,
-            Strategy::ForUpdate => database::for_update(state, request).await,
-            Strategy::Optimistic => database::optimistic(state, request).await,
-            Strategy::Atomic => database::atomic(state, request).await,
+            Strategy::Redlock => redlock::book(state, request).await,
+            Strategy::Fenced => fenced::book(state, request).await,
+            Strategy::PgAdvisory => pg_advisory::book(state, request).await,
+            Strategy::ForUpdate => for_update::book(state, request).await,
+            Strategy::Optimistic => optimistic::book(state, request).await,
+            Strategy::Atomic => atomic::book(state, request).await,
+            Strategy::Queue => queue::book(state, request).await,
         }
     }
 }

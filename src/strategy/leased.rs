@@ -1,0 +1,74 @@
+//! What the Redis-lease strategies share: take a lease on `lock:event:{id}`, do the work, release.
+//!
+//! `redis`, `redlock`, `fenced` and `queue` differ only in how the lease is taken (one node, a
+//! quorum, with a fencing token, in arrival order) and, for `fenced`, in the work done under it.
+//! Release is always attempted; a lease that ran out first is logged as the lesson it is.
+
+use std::future::Future;
+
+use tracing::{info, warn};
+
+use crate::error::AppError;
+use crate::lock::{Lock, LockManager, Release};
+use crate::state::AppState;
+use crate::store::Booking;
+
+use super::{BookingRequest, Outcome};
+
+/// How the lease is taken.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Acquire {
+    Plain,
+    Fenced,
+    Fair,
+}
+
+pub(super) fn lock_key(event_id: i64) -> String {
+    format!("lock:event:{event_id}")
+}
+
+/// Runs `work` under a lease on the event, taken from `locks` as `how` says.
+pub(super) async fn under_lease<F, Fut>(
+    state: &AppState,
+    locks: &LockManager,
+    how: Acquire,
+    request: &BookingRequest,
+    strategy: &'static str,
+    work: F,
+) -> Result<Outcome, AppError>
+where
+    F: FnOnce(Lock) -> Fut,
+    Fut: Future<Output = Result<Booking, AppError>>,
+{
+    let keys = [lock_key(request.event_id)];
+    let retry = &state.defaults.retry;
+    let lock = match how {
+        Acquire::Plain => locks.acquire(&keys, request.ttl, retry).await,
+        Acquire::Fenced => locks.acquire_fenced(&keys, request.ttl, retry).await,
+        Acquire::Fair => locks.acquire_fair(&keys, request.ttl, retry).await,
+    }
+    .inspect_err(|e| warn!(strategy, key = %keys[0], error = %e, "could not take the lock"))?;
+    info!(
+        strategy,
+        key = %keys[0],
+        token = lock.token.map(|t| t.0),
+        attempts = lock.attempts,
+        waited_ms = lock.waited.as_millis() as u64,
+        "lock taken"
+    );
+    let result = work(lock.clone()).await;
+    match locks.release(&lock).await {
+        Ok(Release::Released) => {}
+        Ok(Release::AlreadyExpired) => warn!(
+            strategy,
+            key = %keys[0],
+            ttl_ms = request.ttl.as_millis() as u64,
+            "the lock expired before it was released: another request may have held it too"
+        ),
+        Err(e) => warn!(strategy, key = %keys[0], error = %e, "could not release the lock"),
+    }
+    Ok(Outcome {
+        booking: result?,
+        lock_wait_ms: Some(lock.waited.as_secs_f64() * 1000.0),
+    })
+}

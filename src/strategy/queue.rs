@@ -1,0 +1,25 @@
+//! `queue`: the naive booking inside a fair lock that serves waiters in arrival order.
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+use super::leased::{under_lease, Acquire};
+use super::{naive, BookingRequest, Outcome};
+
+pub const DESCRIPTION: &str = "A fair FIFO lock on the first Redis node: each request takes a \
+    ticket, waits its turn asleep, and is woken when the holder hands the lock on, instead of \
+    every waiter polling with backoff. Nobody starves and nobody burns round trips while waiting. \
+    It is still a lease: a holder paused past the TTL is skipped, the next in line is woken, and \
+    the two write together, unless the storage checks fencing tokens.";
+
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+    under_lease(
+        state,
+        &state.redis,
+        Acquire::Fair,
+        &request,
+        "queue",
+        |_| naive::read_wait_write(state, &request, "queue", None),
+    )
+    .await
+}
