@@ -84,7 +84,9 @@ impl AppError {
             AppError::Lock(LockError::Redis { .. } | LockError::InvalidUrl { .. }) => {
                 "redis_unavailable"
             }
-            AppError::Lock(LockError::Expired { .. }) => "lock_expired",
+            AppError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
+                "lock_expired"
+            }
             AppError::Lock(LockError::Locked { .. }) => "lock_timeout",
             AppError::Contention(_) => "contention",
             AppError::Unsupported { .. } => "unsupported_strategy",
@@ -119,7 +121,9 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SoldOut { .. } | AppError::StaleFence { .. } => StatusCode::CONFLICT,
-            AppError::Lock(LockError::Expired { .. }) => StatusCode::CONFLICT,
+            AppError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
+                StatusCode::CONFLICT
+            }
             AppError::Lock(_) | AppError::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unsupported { .. } => StatusCode::NOT_IMPLEMENTED,
             AppError::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,

@@ -42,6 +42,15 @@ pub enum LockError {
     )]
     Expired { resources: Vec<String> },
 
+    /// The watchdog of `with_lock` could not extend the lease while the work ran.
+    #[error(
+        "the lease on {} was lost while the work ran (an extension failed or came too late): \
+         what the work did may have overlapped with another holder; check the Redis nodes, and \
+         let the storage check fencing tokens so a late write is refused",
+        list(resources)
+    )]
+    LeaseLost { resources: Vec<String> },
+
     /// A single node failed or did not answer in time.
     #[error("Redis at {node} is unreachable ({message}): start it with ./start.sh")]
     Redis { node: String, message: String },
@@ -60,7 +69,9 @@ impl LockError {
     /// missing node needs a person to start it, so node trouble asks for longer.
     pub fn retry_after(&self) -> Duration {
         match self {
-            LockError::Locked { .. } | LockError::Expired { .. } => Duration::from_secs(1),
+            LockError::Locked { .. } | LockError::Expired { .. } | LockError::LeaseLost { .. } => {
+                Duration::from_secs(1)
+            }
             LockError::QuorumNotReached { .. } | LockError::Redis { .. } => Duration::from_secs(5),
             LockError::InvalidUrl { .. } => Duration::from_secs(60),
         }

@@ -10,7 +10,10 @@
 //!
 //! What it cannot do is stop a holder that pauses (GC, SIGSTOP, a slow disk) past its lease from
 //! acting as if it still held the lock. No lock can: the storage it protects has to reject late
-//! writers, which is what fencing tokens are for.
+//! writers, which is what fencing tokens are for ([`acquire_fenced`](LockManager::acquire_fenced),
+//! `fencing.rs`). Also here: [`extend`](LockManager::extend) and
+//! [`with_lock`](LockManager::with_lock) with a watchdog (`watchdog.rs`), and a fair FIFO lock
+//! whose waiters are woken at hand-over ([`acquire_fair`](LockManager::acquire_fair), `fair.rs`).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -25,6 +28,15 @@
 //! if nodes.release(&lock).await? == Release::AlreadyExpired {
 //!     eprintln!("the lease ran out first: someone else may have held the lock meanwhile");
 //! }
+//!
+//! // Long work on a short lease: a watchdog extends it and says so if it is lost.
+//! let rows = nodes
+//!     .with_lock(&["lock:report".to_string()], Duration::from_secs(2), &RetryPolicy::default(), |lease| async move {
+//!         // ... before anything irreversible: if lease.lost.is_cancelled() { stop }
+//!         lease.lock.resources.len()
+//!     })
+//!     .await?;
+//! # let _ = rows;
 //! # Ok(())
 //! # }
 //! ```
@@ -36,6 +48,7 @@ mod lease;
 mod node;
 mod retry;
 mod scripts;
+mod watchdog;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +59,7 @@ pub use error::LockError;
 pub use fencing::FencingToken;
 pub use lease::{Lock, LockValue, Release};
 pub use retry::RetryPolicy;
+pub use watchdog::Lease;
 
 use node::Node;
 
