@@ -158,3 +158,48 @@ async fn bad_flags_and_unknown_names_exit_2_and_change_nothing() {
     // Nothing was reset: the booking made before is still there.
     assert_eq!(app.audit(1).await.booked, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_measures_each_strategy_against_its_expected_row() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let twin = app.spawn_twin("app-2").await;
+    let targets = format!("{},{}", app.address, twin.address);
+    let output = test_concurrent(&strings(&[
+        "--target",
+        &targets,
+        "--matrix",
+        "--strategy",
+        "local-mutex,fenced",
+        "--race-window-ms",
+        "300",
+        "--json",
+    ]))
+    .await;
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    let cell = |row: usize, column: &str| report["matrix"][row][column].clone();
+    assert_eq!(cell(0, "one_instance")["verdict"]["kind"], "safe");
+    assert_eq!(cell(0, "two_instances")["verdict"]["kind"], "oversells");
+    assert_eq!(cell(0, "two_instances")["expected"], "oversells");
+    assert_eq!(cell(0, "paused_past_ttl")["verdict"]["kind"], "safe");
+    assert_eq!(
+        cell(1, "paused_past_ttl")["verdict"]["kind"],
+        "stale_rejected"
+    );
+    assert!(
+        cell(1, "paused_past_ttl")["status"]["stale_fence"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(report["ok"], true);
+    // The last cell's numbers are the database's.
+    let audit = app.audit(1).await;
+    assert_eq!(cell(1, "paused_past_ttl")["booked"], audit.booked);
+}
