@@ -20,7 +20,8 @@ Examples:
 
 Exit status: 0 when every protected round booked exactly min(requests, capacity) tickets with a
 clean audit (in --matrix mode: when every cell matched the strategy's expected row); 1 when one did
-not; 2 for bad flags or a target that cannot be reached (start the lab with ./start.sh).";
+not; 2 for bad flags, a target that cannot be reached (start the lab with ./start.sh) or an
+event or strategy the server does not know.";
 
 /// Fires concurrent bookings at the oversold lab and reports what the database says happened.
 ///
@@ -29,8 +30,9 @@ not; 2 for bad flags or a target that cannot be reached (start the lab with ./st
 #[derive(Parser, Debug)]
 #[command(name = "test_concurrent", version, after_help = EXAMPLES)]
 pub struct Args {
-    /// Base URL of an app instance; repeat the flag or separate URLs with commas to spread the
-    /// requests round-robin over several instances. Resets and audits go to the first.
+    /// Base URL of an app instance (http:// only); repeat the flag or separate URLs with commas to
+    /// spread the requests round-robin over several instances. Resets and audits go to the first.
+    /// Every target must answer GET /health before anything is sent.
     #[arg(
         long = "target",
         value_name = "URL",
@@ -40,23 +42,25 @@ pub struct Args {
     )]
     pub targets: Vec<String>,
 
-    /// The event to fight over (1 is seeded with one ticket).
+    /// The event to fight over (1 is seeded with one ticket). It must exist: GET /events lists them.
     #[arg(long, value_name = "ID", default_value_t = 1)]
     pub event: i64,
 
-    /// How many booking requests to release at once in each round.
+    /// How many booking requests to release at once in each round (1 to 1000).
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub requests: u32,
 
-    /// Tickets the event is reset to before every round.
+    /// Tickets the event is reset to before every round, with POST /reset/{id} {"capacity": C} to
+    /// the first target (0 to 1000000). A round is right when it books exactly min(N, C).
     #[arg(long, value_name = "C", default_value_t = 1,
           value_parser = clap::value_parser!(i64).range(0..=1_000_000))]
     pub capacity: i64,
 
-    /// Which of the two classic endpoints to fight with: no-lock (POST /book-no-lock/{id}) and/or
-    /// with-lock (POST /book-with-lock/{id}). Default: both, no-lock first, unless --strategy or
-    /// --all is given.
+    /// The classic endpoints to fight with, in the order given (repeat the flag or use commas):
+    /// no-lock (POST /book-no-lock/{id}, unprotected: its oversell is the lesson, not a failure)
+    /// and with-lock (POST /book-with-lock/{id}, the Redis lock). Default: no-lock, then
+    /// with-lock, unless --strategy or --all is given.
     #[arg(
         long = "endpoint",
         value_name = "NAME",
@@ -65,9 +69,9 @@ pub struct Args {
     )]
     pub endpoints: Vec<Endpoint>,
 
-    /// Strategies to fight with through POST /book/{strategy}/{id}, comma-separated (GET
-    /// /strategies lists them: no-lock, local-mutex, redis, redlock, fenced, pg-advisory,
-    /// for-update, optimistic, atomic, queue).
+    /// Strategies to fight with through POST /book/{strategy}/{id}, after any --endpoint (repeat
+    /// the flag or use commas). GET /strategies lists them: no-lock, local-mutex, redis, redlock,
+    /// fenced, pg-advisory, for-update, optimistic, atomic, queue. All but no-lock are protected.
     #[arg(
         long = "strategy",
         value_name = "NAME[,NAME...]",
@@ -82,16 +86,18 @@ pub struct Args {
     /// For each strategy, three fights: on the first target alone, spread over all targets (give
     /// two), and with the holder paused past its TTL (--paused-race-window-ms > --paused-ttl-ms);
     /// prints the verdicts next to the strategy's expected row. Implies --all without --strategy.
+    /// With --json the document has "matrix" rows instead of "endpoints".
     #[arg(long)]
     pub matrix: bool,
 
-    /// Milliseconds each booking waits between reading and writing (the server's default when
-    /// not given). Longer windows make the race certain.
+    /// Milliseconds each booking waits between reading and writing, sent as ?race_window_ms=
+    /// (0 to 30000; the server's default when not given). Longer windows make the race certain.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=30_000))]
     pub race_window_ms: Option<u64>,
 
-    /// The lock's time to live in milliseconds (the server's default when not given). A TTL
-    /// shorter than the race window is a holder paused past its lease.
+    /// The lock's time to live in milliseconds, sent as ?ttl_ms= (10 to 300000; the server's
+    /// default when not given). A TTL shorter than the race window is a holder paused past its
+    /// lease.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=300_000))]
     pub ttl_ms: Option<u64>,
 
@@ -105,17 +111,22 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(10..=300_000))]
     pub paused_ttl_ms: u64,
 
-    /// Rounds per fighter; with more than one, a progress bar on stderr and a summary of how
-    /// often each oversold.
+    /// Rounds per endpoint or strategy (1 to 10000). The tables show the last round and, with
+    /// more than one, how many rounds oversold, lost updates or were exactly right. A progress
+    /// bar goes to stderr when K > 1 or stderr is a terminal; stdout stays clean.
     #[arg(long, value_name = "K", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub repeat: u32,
 
-    /// Print one JSON document on stdout instead of tables.
+    /// Print one JSON document on stdout instead of tables: {"targets", "event", "requests",
+    /// "capacity", "endpoints": [{"endpoint", "path", "protected", "rounds": [{"status",
+    /// "instances", "booked", "available", "oversold", "lost_updates", "clean", "verdict", ...}],
+    /// "oversold_rounds", "correct_rounds", ...}], "ok"}.
     #[arg(long)]
     pub json: bool,
 
-    /// Give up on a single HTTP request after this many seconds.
+    /// Give up on a single HTTP request after this many seconds (1 to 3600); a booking that
+    /// times out counts as "other".
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout_secs: u64,

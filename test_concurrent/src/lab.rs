@@ -4,7 +4,6 @@
 //! so the requests leave together and the server's race window decides the rest. Answers are
 //! tallied for the table, but the verdict is read afterwards from the event's audit.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +11,8 @@ use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::Barrier;
+
+use crate::answers::Answers;
 
 /// Why the run cannot go on; both end with exit status 2.
 #[derive(Debug)]
@@ -34,6 +35,8 @@ impl std::fmt::Display for LabError {
     }
 }
 
+impl std::error::Error for LabError {}
+
 /// The event's audit as the server reports it (the numbers every verdict comes from).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Audit {
@@ -42,23 +45,10 @@ pub struct Audit {
     pub booked: i64,
     pub oversold: i64,
     pub lost_updates: bool,
+    /// `available` went below zero (older servers may not report it).
+    #[serde(default)]
+    pub negative_available: bool,
     pub clean: bool,
-}
-
-/// How the requests of one round were answered.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Answers {
-    pub created: u32,
-    pub sold_out: u32,
-    /// 409 `stale_fence`: a late holder turned away by the fencing check.
-    pub stale_fence: u32,
-    pub unavailable: u32,
-    pub other: u32,
-    /// 201s per instance that served them.
-    pub instances: BTreeMap<String, u32>,
-    /// The first unexpected answer, to show why something went wrong.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_other: Option<String>,
 }
 
 #[derive(Clone)]
@@ -156,33 +146,11 @@ impl Lab {
                 })
             })
             .collect();
-        let mut answers = Answers::default();
+        let mut outcomes = Vec::with_capacity(tasks.len());
         for task in tasks {
-            match task.await.map_err(|e| e.to_string()).and_then(|r| r) {
-                Ok((201, body)) => {
-                    answers.created += 1;
-                    let instance = body["booking"]["instance"].as_str().unwrap_or("?");
-                    *answers.instances.entry(instance.to_string()).or_default() += 1;
-                }
-                Ok((409, body)) if body["error"] == "stale_fence" => answers.stale_fence += 1,
-                Ok((409, _)) => answers.sold_out += 1,
-                Ok((503, _)) => answers.unavailable += 1,
-                Ok((status, body)) => {
-                    answers.other += 1;
-                    answers.first_other.get_or_insert_with(|| {
-                        format!(
-                            "{status}: {}",
-                            body["message"].as_str().unwrap_or("no message")
-                        )
-                    });
-                }
-                Err(reason) => {
-                    answers.other += 1;
-                    answers.first_other.get_or_insert(reason);
-                }
-            }
+            outcomes.push(task.await.map_err(|e| e.to_string()).and_then(|r| r));
         }
-        answers
+        Answers::tally(outcomes)
     }
 
     async fn get_json(&self, path: &str) -> Result<Value, LabError> {
@@ -194,10 +162,12 @@ impl Lab {
             .await
             .map_err(|e| self.unreachable(&e))?;
         let status = response.status();
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|e| LabError::Refused(format!("GET {url} did not answer JSON: {e}")))?;
+        let body: Value = response.json().await.map_err(|_| {
+            LabError::Refused(format!(
+                "GET {url} answered {status} without JSON; is {} the oversold lab?",
+                self.first()
+            ))
+        })?;
         if !status.is_success() {
             return Err(LabError::Refused(format!(
                 "GET {url} answered {status}: {}",
@@ -215,18 +185,41 @@ impl Lab {
     }
 }
 
-/// reqwest's top-level message is "error sending request"; the cause says what happened.
+/// Why a request got no answer, in a few plain words: "connection refused", "timed out", ...
+///
+/// reqwest's own message is "error sending request"; the deepest cause says what happened.
 fn describe(e: &reqwest::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut deepest = e.to_string();
-    while let Some(cause) = source {
-        deepest = cause.to_string();
-        source = cause.source();
-    }
     if e.is_timeout() {
         return "timed out".to_string();
     }
-    deepest
+    let mut deepest = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused".to_string(),
+                std::io::ErrorKind::ConnectionReset => return "connection reset".to_string(),
+                std::io::ErrorKind::TimedOut => return "timed out".to_string(),
+                _ => {}
+            }
+        }
+        deepest = cause.to_string();
+        source = cause.source();
+    }
+    plain(&deepest)
+}
+
+/// "Connection refused (os error 111)" -> "connection refused".
+fn plain(message: &str) -> String {
+    let message = match message.rfind(" (os error ") {
+        Some(at) if message.ends_with(')') => &message[..at],
+        _ => message,
+    };
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 pub fn strategy_names(list: &[Value]) -> anyhow::Result<Vec<String>> {
@@ -238,4 +231,34 @@ pub fn strategy_names(list: &[Value]) -> anyhow::Result<Vec<String>> {
                 .ok_or_else(|| anyhow!("a strategy without a name: {s}"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_read_as_plain_words() {
+        assert_eq!(
+            plain("Connection refused (os error 111)"),
+            "connection refused"
+        );
+        assert_eq!(
+            plain("failed to lookup address information: Name or service not known"),
+            "failed to lookup address information: Name or service not known"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_target_says_how_to_start_the_lab() {
+        let e = LabError::Unreachable {
+            target: "http://127.0.0.1:8080".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot reach http://127.0.0.1:8080 (connection refused). \
+             Is the lab running? Start it with ./start.sh"
+        );
+    }
 }

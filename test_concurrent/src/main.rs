@@ -1,12 +1,17 @@
 //! `test_concurrent`: fires concurrent bookings at the oversold lab and prints the audit's verdict.
 //!
-//! `main` parses the flags, checks that the lab answers, then runs either the classic fights
-//! (one table per endpoint or strategy, `--repeat` rounds each) or the `--matrix` of every
-//! strategy on one instance, two instances and with the holder paused past its TTL. See `--help`.
+//! `main` parses the flags, checks that every target answers, then runs either the classic fights
+//! (one table per endpoint or strategy, `--repeat` rounds each) or the `--matrix` (see
+//! `matrix.rs`). Exit status: 0 when every protected round was right, 1 when one was not, 2 when
+//! the run could not be made (bad flags, a target that does not answer, an unknown event).
 
+mod answers;
 mod cli;
 mod lab;
+mod matrix;
+mod progress;
 mod report;
+mod round;
 mod verdict;
 
 use std::io::{IsTerminal, Write};
@@ -14,31 +19,38 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use cli::{parse_targets, Args, Endpoint, Fighter};
-use lab::{Lab, LabError};
-use report::{Cell, FighterReport, MatrixRow, Round};
+use lab::Lab;
+use progress::Progress;
+use report::FighterReport;
+use round::{Round, Setup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+    let outcome = run(Args::parse()).await;
+    if let Err(e) = &outcome {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::from(exit_status(&outcome))
+}
+
+/// `Ok(passed)` ends in 0 or 1; an error means the run could not be made and ends in 2 (as clap
+/// does for bad flags).
+fn exit_status(outcome: &anyhow::Result<bool>) -> u8 {
+    match outcome {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(_) => 2,
     }
 }
 
-/// `Ok(passed)`, or an error that means the run could not be made (exit status 2).
 async fn run(args: Args) -> anyhow::Result<bool> {
     let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
     let lab = Lab::new(targets, Duration::from_secs(args.timeout_secs))?;
-    lab.check_reachable().await.map_err(lab_error)?;
-    let strategies = lab.strategies().await.map_err(lab_error)?;
+    lab.check_reachable().await?;
+    let strategies = lab.strategies().await?;
     let known = lab::strategy_names(&strategies)?;
     for name in &args.strategies {
         if !known.contains(name) {
@@ -48,48 +60,47 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             );
         }
     }
+    let setup = Setup {
+        event: args.event,
+        requests: args.requests,
+        capacity: args.capacity,
+    };
     if args.matrix {
-        return matrix(&args, &lab, &strategies).await;
+        return matrix::run(&args, &lab, setup, &strategies).await;
     }
 
     let fighters = fighters(&args, &known);
-    let mut progress = Progress::new(fighters.len() * args.repeat as usize, args.repeat > 1);
+    let shown = args.repeat > 1 || std::io::stderr().is_terminal();
+    let mut progress = Progress::new(fighters.len() * args.repeat as usize, shown);
     let mut reports = Vec::new();
     for fighter in &fighters {
         let path = fighter.url_path(args.event, args.race_window_ms, args.ttl_ms);
         let mut rounds = Vec::new();
         for _ in 0..args.repeat {
-            rounds.push(round(&lab, &args, &lab.targets, &path).await?);
+            rounds.push(Round::play(&lab, setup, &lab.targets, &path).await?);
             progress.tick(&fighter.label);
         }
-        reports.push(FighterReport::new(
-            fighter.label.clone(),
-            path,
-            fighter.protected,
-            rounds,
-        ));
+        reports.push(FighterReport::new(fighter, rounds));
     }
     progress.finish();
 
     let passed = reports.iter().all(FighterReport::passed);
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = json!({
-            "targets": lab.targets,
-            "event": args.event,
-            "requests": args.requests,
-            "capacity": args.capacity,
-            "endpoints": reports,
-            "ok": passed,
-        });
+        let doc = Document {
+            run: crate::report::RunHeader::new(&lab, &args),
+            race_window_ms: args.race_window_ms,
+            ttl_ms: args.ttl_ms,
+            endpoints: &reports,
+            ok: passed,
+        };
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         let header = format!(
-            "{} requests at event {} (reset to {} ticket{}) over {}",
-            args.requests,
+            "{} at event {} (reset to {}) over {}",
+            plural(args.requests.into(), "request"),
             args.event,
-            args.capacity,
-            if args.capacity == 1 { "" } else { "s" },
+            plural(args.capacity, "ticket"),
             lab.targets.join(", ")
         );
         for report in &reports {
@@ -105,7 +116,30 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     Ok(passed)
 }
 
-/// The classic fights: the chosen endpoints and strategies, no-lock then with-lock by default.
+/// "1 ticket", "3 tickets".
+fn plural(n: i64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
+/// The `--json` document, its keys in this order.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    run: crate::report::RunHeader<'a>,
+    /// The knobs sent with every booking; absent when the server's defaults were used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    race_window_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl_ms: Option<u64>,
+    endpoints: &'a [FighterReport],
+    ok: bool,
+}
+
+/// The classic fights: the chosen endpoints, then the chosen strategies; no-lock then with-lock
+/// when neither is chosen.
 fn fighters(args: &Args, known: &[String]) -> Vec<Fighter> {
     let mut fighters: Vec<Fighter> = args
         .endpoints
@@ -113,10 +147,10 @@ fn fighters(args: &Args, known: &[String]) -> Vec<Fighter> {
         .copied()
         .map(Fighter::endpoint)
         .collect();
-    let names: Vec<String> = if args.all {
-        known.to_vec()
+    let names = if args.all {
+        known
     } else {
-        args.strategies.clone()
+        &args.strategies[..]
     };
     fighters.extend(names.iter().map(|n| Fighter::strategy(n)));
     if fighters.is_empty() {
@@ -128,166 +162,45 @@ fn fighters(args: &Args, known: &[String]) -> Vec<Fighter> {
     fighters
 }
 
-/// Reset, fight, audit, judge.
-async fn round(lab: &Lab, args: &Args, targets: &[String], path: &str) -> anyhow::Result<Round> {
-    lab.reset(args.event, args.capacity)
-        .await
-        .map_err(lab_error)?;
-    let status = lab.fight(targets, args.requests, path).await;
-    let audit = lab.audit(args.event).await.map_err(lab_error)?;
-    let verdict = verdict::judge(&audit, &status, args.requests, args.capacity);
-    Ok(Round {
-        status,
-        audit,
-        verdict,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Every strategy (or the chosen ones) × one instance, two instances, paused past TTL.
-async fn matrix(args: &Args, lab: &Lab, strategies: &[Value]) -> anyhow::Result<bool> {
-    let chosen: Vec<&Value> = strategies
-        .iter()
-        .filter(|s| args.strategies.is_empty() || args.strategies.iter().any(|n| s["name"] == **n))
-        .collect();
-    let mut progress = Progress::new(chosen.len() * 3, true);
-    let mut rows = Vec::new();
-    for strategy in chosen {
-        let name = strategy["name"].as_str().unwrap_or_default();
-        let fighter = Fighter::strategy(name);
-        let expected = |column: &str| strategy["expected"][column].as_str().map(str::to_string);
-        let normal = fighter.url_path(args.event, args.race_window_ms, args.ttl_ms);
-        let paused = fighter.url_path(
-            args.event,
-            Some(args.paused_race_window_ms),
-            Some(args.paused_ttl_ms),
+    fn labels(argv: &[&str]) -> Vec<String> {
+        let args = Args::try_parse_from(argv).unwrap();
+        let known = ["no-lock".to_string(), "redis".to_string()];
+        fighters(&args, &known)
+            .into_iter()
+            .map(|f| f.label)
+            .collect()
+    }
+
+    #[test]
+    fn passed_is_0_failed_is_1_and_a_run_that_could_not_be_made_is_2() {
+        assert_eq!(exit_status(&Ok(true)), 0);
+        assert_eq!(exit_status(&Ok(false)), 1);
+        assert_eq!(exit_status(&Err(anyhow::anyhow!("cannot reach"))), 2);
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(plural(1, "request"), "1 request");
+        assert_eq!(plural(0, "ticket"), "0 tickets");
+        assert_eq!(plural(10, "request"), "10 requests");
+    }
+
+    #[test]
+    fn the_default_fight_is_no_lock_then_with_lock() {
+        assert_eq!(labels(&["t"]), ["no-lock", "with-lock"]);
+        assert_eq!(
+            labels(&["t", "--endpoint", "with-lock,no-lock"]),
+            ["with-lock", "no-lock"]
         );
-        let first = &lab.targets[..1];
-
-        let one = round(lab, args, first, &normal).await?;
-        progress.tick(name);
-        let two = if lab.targets.len() > 1 {
-            Some(round(lab, args, &lab.targets, &normal).await?)
-        } else {
-            None
-        };
-        progress.tick(name);
-        let late = round(lab, args, first, &paused).await?;
-        progress.tick(name);
-        rows.push(MatrixRow {
-            strategy: name.to_string(),
-            one_instance: cell(Some(one), expected("one_instance"), None),
-            two_instances: cell(
-                two,
-                expected("two_instances"),
-                Some("give two --target URLs"),
-            ),
-            paused_past_ttl: cell(Some(late), expected("paused_past_ttl"), None),
-        });
-    }
-    progress.finish();
-
-    let passed = rows
-        .iter()
-        .all(|r| r.one_instance.matches && r.two_instances.matches && r.paused_past_ttl.matches);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let doc = json!({
-            "targets": lab.targets,
-            "event": args.event,
-            "requests": args.requests,
-            "capacity": args.capacity,
-            "paused": {"race_window_ms": args.paused_race_window_ms, "ttl_ms": args.paused_ttl_ms},
-            "matrix": rows,
-            "ok": passed,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
-    } else {
-        writeln!(
-            out,
-            "{} requests at event {} ({} ticket(s)) per cell; targets {}\n",
-            args.requests,
-            args.event,
-            args.capacity,
-            lab.targets.join(", ")
-        )?;
-        let paused = format!(
-            "race {}ms > ttl {}ms",
-            args.paused_race_window_ms, args.paused_ttl_ms
+        assert_eq!(labels(&["t", "--strategy", "redis"]), ["redis"]);
+        assert_eq!(
+            labels(&["t", "--endpoint", "no-lock", "--strategy", "redis"]),
+            ["no-lock", "redis"]
         );
-        report::print_matrix(&mut out, &rows, &paused)?;
-    }
-    Ok(passed)
-}
-
-/// A measured cell matches when its verdict is the expected one; a strategy the database cannot
-/// run, and a cell that could not be measured, are not failures.
-fn cell(round: Option<Round>, expected: Option<String>, missing: Option<&str>) -> Cell {
-    let Some(round) = round else {
-        return Cell {
-            expected,
-            matches: true,
-            round: None,
-            skipped: missing.map(str::to_string),
-        };
-    };
-    let kind = round.verdict.kind;
-    let matches =
-        kind == verdict::Kind::Unsupported || expected.as_deref().is_none_or(|e| e == kind.name());
-    Cell {
-        expected,
-        matches,
-        round: Some(round),
-        skipped: None,
-    }
-}
-
-fn lab_error(e: LabError) -> anyhow::Error {
-    anyhow::Error::msg(e.to_string())
-}
-
-/// A one-line progress bar on stderr (so stdout stays clean for `--json` and pipes), shown for
-/// `--repeat` and the matrix, the runs long enough to need one.
-struct Progress {
-    total: usize,
-    done: usize,
-    shown: bool,
-}
-
-impl Progress {
-    fn new(total: usize, shown: bool) -> Progress {
-        Progress {
-            total,
-            done: 0,
-            shown,
-        }
-    }
-
-    fn tick(&mut self, label: &str) {
-        self.done += 1;
-        if !self.shown {
-            return;
-        }
-        let width = 30;
-        let filled = width * self.done / self.total;
-        let line = format!(
-            "[{}{}] {}/{} {label}",
-            "#".repeat(filled),
-            ".".repeat(width - filled),
-            self.done,
-            self.total
-        );
-        let mut err = std::io::stderr().lock();
-        if err.is_terminal() {
-            let _ = write!(err, "\r{line:<70}");
-        } else {
-            let _ = writeln!(err, "{line}");
-        }
-        let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.shown && std::io::stderr().is_terminal() {
-            eprintln!();
-        }
+        assert_eq!(labels(&["t", "--all"]), ["no-lock", "redis"]);
     }
 }

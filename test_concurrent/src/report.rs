@@ -1,24 +1,19 @@
-//! What a run found, as data (`--json`) and as the tables a workshop reads.
+//! What the rounds of one endpoint or strategy found, as data (`--json`) and as the table a
+//! workshop reads; and the rule that only protected fighters can fail a run.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::lab::{Answers, Audit};
-use crate::verdict::Verdict;
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Round {
-    pub status: Answers,
-    #[serde(flatten)]
-    pub audit: Audit,
-    pub verdict: Verdict,
-}
+use crate::cli::Fighter;
+use crate::round::Round;
 
 /// Every round of one fighter.
 #[derive(Debug, Serialize)]
 pub struct FighterReport {
+    /// `no-lock`, `with-lock` or the strategy's name.
     pub endpoint: String,
+    /// The booking route, e.g. `/book-no-lock/{id}`.
     pub path: String,
     pub protected: bool,
     pub rounds: Vec<Round>,
@@ -28,20 +23,15 @@ pub struct FighterReport {
 }
 
 impl FighterReport {
-    pub fn new(
-        endpoint: String,
-        path: String,
-        protected: bool,
-        rounds: Vec<Round>,
-    ) -> FighterReport {
+    pub fn new(fighter: &Fighter, rounds: Vec<Round>) -> FighterReport {
         let count = |f: fn(&Round) -> bool| rounds.iter().filter(|r| f(r)).count();
         FighterReport {
             oversold_rounds: count(|r| r.audit.oversold > 0),
             lost_update_rounds: count(|r| r.audit.lost_updates),
             correct_rounds: count(|r| r.verdict.correct),
-            endpoint,
-            path,
-            protected,
+            endpoint: fighter.label.clone(),
+            path: fighter.path.clone(),
+            protected: fighter.protected,
             rounds,
         }
     }
@@ -52,33 +42,14 @@ impl FighterReport {
     }
 }
 
-/// One cell of the matrix: a round and what the strategy's row says it should be.
-#[derive(Debug, Serialize)]
-pub struct Cell {
-    pub expected: Option<String>,
-    pub matches: bool,
-    #[serde(flatten)]
-    pub round: Option<Round>,
-    /// Why the cell was not measured (e.g. only one target for "two instances").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MatrixRow {
-    pub strategy: String,
-    pub one_instance: Cell,
-    pub two_instances: Cell,
-    pub paused_past_ttl: Cell,
-}
-
 pub fn print_fighter(
     out: &mut impl Write,
     report: &FighterReport,
     header: &str,
 ) -> std::io::Result<()> {
     let last = report.rounds.last().expect("at least one round");
-    let a = &last.status;
+    let answers = &last.answers;
+    let a = &answers.status;
     writeln!(out, "{:<12} {header}", report.endpoint)?;
     write!(
         out,
@@ -86,15 +57,15 @@ pub fn print_fighter(
         a.created, a.sold_out, a.stale_fence, a.unavailable, a.other
     )?;
     writeln!(out)?;
-    if !a.instances.is_empty() {
-        let served: Vec<String> = a
+    if !answers.instances.is_empty() {
+        let served: Vec<String> = answers
             .instances
             .iter()
             .map(|(i, n)| format!("{i}: {n}"))
             .collect();
         writeln!(out, "  201s from  {}", served.join(", "))?;
     }
-    if let Some(other) = &a.first_other {
+    if let Some(other) = &answers.first_other {
         writeln!(out, "  first odd answer: {other}")?;
     }
     let audit = &last.audit;
@@ -107,7 +78,8 @@ pub fn print_fighter(
         if audit.lost_updates { "yes" } else { "no" }
     )?;
     let note = match (report.protected, last.verdict.correct) {
-        (false, _) => "  (no protection: this is the lesson)",
+        (false, false) => "  (no protection: this is the lesson)",
+        (false, true) => "  (no protection, but no race this time: more --requests or a longer --race-window-ms make it certain)",
         (true, true) => "",
         (true, false) => "  <-- a protected endpoint got it wrong",
     };
@@ -125,49 +97,89 @@ pub fn print_fighter(
     writeln!(out)
 }
 
-pub fn print_matrix(out: &mut impl Write, rows: &[MatrixRow], paused: &str) -> std::io::Result<()> {
-    let columns = [
-        "one instance",
-        "two instances",
-        &format!("paused past TTL ({paused})"),
-    ];
-    writeln!(
-        out,
-        "{:<12} {:<34} {:<34} {}",
-        "strategy", columns[0], columns[1], columns[2]
-    )?;
-    for row in rows {
-        let cells = [&row.one_instance, &row.two_instances, &row.paused_past_ttl].map(describe);
-        writeln!(
-            out,
-            "{:<12} {:<34} {:<34} {}",
-            row.strategy, cells[0], cells[1], cells[2]
-        )?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::Answers;
+    use crate::cli::Endpoint;
+    use crate::lab::Audit;
+    use crate::verdict::judge;
+
+    /// A round of 10 requests at one ticket that ended with `booked` bookings.
+    fn round(booked: i64) -> Round {
+        let audit = Audit {
+            capacity: 1,
+            available: 0,
+            booked,
+            oversold: (booked - 1).max(0),
+            lost_updates: booked != 1,
+            negative_available: false,
+            clean: booked == 1,
+        };
+        let answers = Answers::default();
+        let verdict = judge(&audit, &answers, 10, 1);
+        Round {
+            answers,
+            audit,
+            verdict,
+        }
     }
-    let wrong = rows
-        .iter()
-        .flat_map(|r| [&r.one_instance, &r.two_instances, &r.paused_past_ttl])
-        .filter(|c| !c.matches)
-        .count();
-    writeln!(out)?;
-    match wrong {
-        0 => writeln!(out, "every cell matches the strategy's expected row"),
-        n => writeln!(
-            out,
-            "{n} cell(s) did not match the expected row (marked '!= expected')"
-        ),
+
+    #[test]
+    fn an_unprotected_oversell_is_the_lesson_not_a_failure() {
+        let no_lock = FighterReport::new(&Fighter::endpoint(Endpoint::NoLock), vec![round(10)]);
+        assert!(no_lock.passed());
+        assert_eq!(no_lock.oversold_rounds, 1);
+        assert_eq!(no_lock.path, "/book-no-lock/{id}");
+    }
+
+    #[test]
+    fn a_protected_fighter_fails_when_any_round_is_wrong() {
+        let with_lock = Fighter::endpoint(Endpoint::WithLock);
+        assert!(FighterReport::new(&with_lock, vec![round(1), round(1)]).passed());
+        let report = FighterReport::new(&with_lock, vec![round(1), round(2), round(0)]);
+        assert!(!report.passed());
+        assert_eq!(
+            (
+                report.oversold_rounds,
+                report.lost_update_rounds,
+                report.correct_rounds
+            ),
+            (1, 2, 1)
+        );
+        assert!(!FighterReport::new(&Fighter::strategy("local-mutex"), vec![round(2)]).passed());
+    }
+
+    #[test]
+    fn the_table_shows_the_audit_and_the_lesson() {
+        let report = FighterReport::new(&Fighter::endpoint(Endpoint::NoLock), vec![round(10)]);
+        let mut out = Vec::new();
+        print_fighter(&mut out, &report, "10 requests").unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("oversold 9"), "{text}");
+        assert!(
+            text.contains("OVERSOLD by 9  (no protection: this is the lesson)"),
+            "{text}"
+        );
     }
 }
 
-fn describe(cell: &Cell) -> String {
-    match (&cell.round, &cell.skipped) {
-        (_, Some(why)) => format!("- ({why})"),
-        (Some(round), None) if cell.matches => format!("{} ok", round.verdict.text),
-        (Some(round), None) => format!(
-            "{} != expected {}",
-            round.verdict.text,
-            cell.expected.as_deref().unwrap_or("?")
-        ),
-        (None, None) => "-".to_string(),
+/// What every `--json` document opens with: where the fight went and what it was.
+#[derive(Serialize)]
+pub struct RunHeader<'a> {
+    pub targets: &'a [String],
+    pub event: i64,
+    pub requests: u32,
+    pub capacity: i64,
+}
+
+impl<'a> RunHeader<'a> {
+    pub fn new(lab: &'a crate::lab::Lab, args: &crate::cli::Args) -> RunHeader<'a> {
+        RunHeader {
+            targets: &lab.targets,
+            event: args.event,
+            requests: args.requests,
+            capacity: args.capacity,
+        }
     }
 }

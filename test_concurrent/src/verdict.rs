@@ -7,7 +7,8 @@
 
 use serde::Serialize;
 
-use crate::lab::{Answers, Audit};
+use crate::answers::Answers;
+use crate::lab::Audit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,10 +41,13 @@ impl Kind {
     }
 }
 
+/// Serialized flat into a round: `"verdict": "OVERSOLD by 9", "kind": "oversells", "correct": false`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Verdict {
-    pub kind: Kind,
+    /// The words the table prints.
+    #[serde(rename = "verdict")]
     pub text: String,
+    pub kind: Kind,
     /// Exactly min(requests, capacity) booked and nothing wrong: what a protected round must be.
     pub correct: bool,
 }
@@ -51,12 +55,7 @@ pub struct Verdict {
 pub fn judge(audit: &Audit, answers: &Answers, requests: u32, capacity: i64) -> Verdict {
     let expected = capacity.min(i64::from(requests));
     let correct = audit.booked == expected && audit.clean;
-    let total = answers.created
-        + answers.sold_out
-        + answers.stale_fence
-        + answers.unavailable
-        + answers.other;
-    let all_501 = answers.other == total
+    let all_501 = answers.status.other == answers.total()
         && answers
             .first_other
             .as_deref()
@@ -82,7 +81,7 @@ pub fn judge(audit: &Audit, answers: &Answers, requests: u32, capacity: i64) -> 
             1 => "exactly one booking".to_string(),
             n => format!("exactly {n} booked"),
         };
-        match answers.stale_fence {
+        match answers.status.stale_fence {
             0 => (Kind::Safe, exact),
             n => (
                 Kind::StaleRejected,
@@ -115,16 +114,16 @@ mod tests {
             booked,
             oversold,
             lost_updates,
+            negative_available: available < 0,
             clean: oversold == 0 && !lost_updates && available >= 0,
         }
     }
 
     fn answers(created: u32, sold_out: u32) -> Answers {
-        Answers {
-            created,
-            sold_out,
-            ..Answers::default()
-        }
+        let mut answers = Answers::default();
+        answers.status.created = created;
+        answers.status.sold_out = sold_out;
+        answers
     }
 
     #[test]
@@ -155,7 +154,7 @@ mod tests {
     #[test]
     fn refused_stale_holders_are_named_but_still_correct() {
         let mut a = answers(1, 0);
-        a.stale_fence = 9;
+        a.status.stale_fence = 9;
         let v = judge(&audit(1, 0, 1), &a, 10, 1);
         assert_eq!(v.kind, Kind::StaleRejected);
         assert!(v.correct && v.text.contains("9 stale"), "{v:?}");
@@ -176,11 +175,9 @@ mod tests {
 
     #[test]
     fn every_answer_501_means_unsupported_not_undersold() {
-        let a = Answers {
-            other: 10,
-            first_other: Some("501: pg-advisory needs Postgres".into()),
-            ..Answers::default()
-        };
+        let mut a = Answers::default();
+        a.status.other = 10;
+        a.first_other = Some("501: pg-advisory needs Postgres".into());
         assert_eq!(judge(&audit(1, 1, 0), &a, 10, 1).kind, Kind::Unsupported);
     }
 }
