@@ -12,6 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::lock::LockError;
+use crate::trace::Marks;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -61,6 +62,9 @@ pub enum AppError {
 struct ErrorBody<'a> {
     error: &'a str,
     message: String,
+    /// What happened inside a booking that failed (booking routes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<&'a Marks>,
 }
 
 impl AppError {
@@ -132,6 +136,13 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.response(None)
+    }
+}
+
+impl AppError {
+    /// The error as an HTTP response, with the booking's trace in the body when there is one.
+    pub fn response(&self, trace: Option<&Marks>) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
             tracing::error!(error = ?self, code = self.code(), "request failed");
@@ -154,6 +165,7 @@ impl ResponseError for AppError {
         response.json(ErrorBody {
             error: self.code(),
             message,
+            trace,
         })
     }
 }

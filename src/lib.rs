@@ -12,6 +12,7 @@ pub mod lock;
 pub mod state;
 pub mod store;
 pub mod strategy;
+pub mod trace;
 pub mod web;
 
 use std::net::TcpListener;

@@ -154,3 +154,33 @@ on_every_database! {
         assert!(audit.booked == 1 && audit.clean, "{audit:?}");
     }
 }
+
+on_every_database! {
+    async fn every_booking_answer_carries_its_trace_the_losers_too(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.reset(LAST_TICKET, 1).await;
+
+        let won: serde_json::Value =
+            app.post("/book/fenced/1?race_window_ms=50", None).await.json().await.unwrap();
+        let lost = app.post("/book/fenced/1?race_window_ms=50", None).await;
+        assert_eq!(lost.status().as_u16(), 409);
+        let lost: serde_json::Value = lost.json().await.unwrap();
+
+        let t = &won["trace"];
+        let at = |name: &str| t[name].as_f64().unwrap_or_else(|| panic!("{name} in {t}"));
+        assert_eq!(t["instance"], "app-1");
+        assert!(at("lock_acquired_ms") <= at("read_ms"), "{t}");
+        assert!(at("write_started_ms") - at("read_ms") >= 50.0, "the race window: {t}");
+        assert!(at("write_done_ms") <= at("released_ms") && at("released_ms") <= at("total_ms"), "{t}");
+        assert_eq!(t["lease_expired"], false);
+        assert!(at("lease_ends_ms") > at("released_ms"), "{t}");
+        assert_eq!(t["fence_token"], won["booking"]["fence_token"]);
+
+        // Sold out after holding the lock: no write, but the lock was held and let go.
+        assert_eq!(lost["error"], "sold_out");
+        let t = &lost["trace"];
+        assert!(t["lock_acquired_ms"].is_number() && t["released_ms"].is_number(), "{t}");
+        assert!(t.get("write_started_ms").is_none(), "{t}");
+        assert!(t["fence_token"].as_i64() > won["trace"]["fence_token"].as_i64(), "{t}");
+    }
+}

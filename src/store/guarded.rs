@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::bookings::insert_booking;
 use super::{on_pool, Booking, NewBooking, Store};
+use crate::trace::Trace;
 
 /// What a guarded booking found.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl Store {
         &self,
         booking: NewBooking,
         race_window: Duration,
+        trace: &Trace,
     ) -> Result<Guarded, sqlx::Error> {
         let select = match self {
             Store::Sqlite(_) => "SELECT available FROM events WHERE id = $1",
@@ -47,8 +49,12 @@ impl Store {
                 .bind(booking.event_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+            // The row (Postgres) or the database's write lock (SQLite) is ours from here.
+            trace.lock_taken();
+            trace.read();
             let available = check_available!(available);
             tokio::time::sleep(race_window).await;
+            trace.write_started();
             sqlx::query("UPDATE events SET available = $1 WHERE id = $2")
                 .bind(available - 1)
                 .bind(booking.event_id)
@@ -56,6 +62,7 @@ impl Store {
                 .await?;
             let id = insert_booking!(tx, booking)?;
             tx.commit().await?;
+            trace.write_done();
             id
         });
         Ok(Guarded::Booked(booking.written(&id)?))
@@ -68,6 +75,7 @@ impl Store {
         &self,
         booking: NewBooking,
         race_window: Duration,
+        trace: &Trace,
     ) -> Result<Guarded, sqlx::Error> {
         let Store::Postgres(pool) = self else {
             return Err(sqlx::Error::Configuration(
@@ -79,13 +87,16 @@ impl Store {
             .bind(booking.event_id)
             .execute(&mut *tx)
             .await?;
+        trace.lock_taken();
         let available: Option<i64> =
             sqlx::query_scalar("SELECT available FROM events WHERE id = $1")
                 .bind(booking.event_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+        trace.read();
         let available = check_available!(available);
         tokio::time::sleep(race_window).await;
+        trace.write_started();
         sqlx::query("UPDATE events SET available = $1 WHERE id = $2")
             .bind(available - 1)
             .bind(booking.event_id)
@@ -93,6 +104,7 @@ impl Store {
             .await?;
         let id = insert_booking!(tx, booking)?;
         tx.commit().await?;
+        trace.write_done();
         Ok(Guarded::Booked(booking.written(&id)?))
     }
 
@@ -103,9 +115,12 @@ impl Store {
         &self,
         booking: NewBooking,
         race_window: Duration,
+        trace: &Trace,
     ) -> Result<Guarded, sqlx::Error> {
         check_available!(self.read_available(booking.event_id).await?);
+        trace.read();
         tokio::time::sleep(race_window).await;
+        trace.write_started();
         let id = on_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let taken = sqlx::query(
@@ -116,10 +131,12 @@ impl Store {
             .await?
             .rows_affected();
             if taken == 0 {
+                trace.write_done();
                 return Ok(Guarded::SoldOut);
             }
             let id = insert_booking!(tx, booking)?;
             tx.commit().await?;
+            trace.write_done();
             id
         });
         Ok(Guarded::Booked(booking.written(&id)?))
@@ -131,6 +148,7 @@ impl Store {
         &self,
         booking: NewBooking,
         race_window: Duration,
+        trace: &Trace,
     ) -> Result<Guarded, sqlx::Error> {
         let row: Option<(i64, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT available, version FROM events WHERE id = $1",
@@ -138,9 +156,11 @@ impl Store {
         .bind(booking.event_id)
         .fetch_optional(pool)
         .await)?;
+        trace.read();
         let version = row.map(|(_, version)| version);
         let available = check_available!(row.map(|(available, _)| available));
         tokio::time::sleep(race_window).await;
+        trace.write_started();
         let id = on_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let written = sqlx::query(
@@ -154,10 +174,12 @@ impl Store {
             .await?
             .rows_affected();
             if written == 0 {
+                trace.write_done();
                 return Ok(Guarded::Conflict);
             }
             let id = insert_booking!(tx, booking)?;
             tx.commit().await?;
+            trace.write_done();
             id
         });
         Ok(Guarded::Booked(booking.written(&id)?))

@@ -2,9 +2,10 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 
 use super::database::{into_outcome, new_booking};
-use super::{BookingRequest, Outcome};
+use super::BookingRequest;
 
 pub const DESCRIPTION: &str =
     "One statement: UPDATE events SET available = available - 1 WHERE id = ? \
@@ -12,11 +13,12 @@ pub const DESCRIPTION: &str =
     nothing to lock; the database serialises the decrement. The fastest and simplest fix, when \
     the whole decision fits in one statement.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     let booking = new_booking(state, &request, "atomic");
     let guarded = state
         .store
-        .book_atomic(booking, request.race_window)
-        .await?;
+        .book_atomic(booking, request.race_window, &request.trace)
+        .await;
+    let guarded = guarded?;
     into_outcome(guarded, request.event_id, 1)
 }

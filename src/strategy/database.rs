@@ -6,9 +6,9 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::{Guarded, NewBooking};
+use crate::store::{Booking, Guarded, NewBooking};
 
-use super::{BookingRequest, Outcome};
+use super::BookingRequest;
 
 pub(super) fn new_booking(
     state: &AppState,
@@ -29,12 +29,9 @@ pub(super) fn into_outcome(
     guarded: Guarded,
     event_id: i64,
     attempts: u32,
-) -> Result<Outcome, AppError> {
+) -> Result<Booking, AppError> {
     match guarded {
-        Guarded::Booked(booking) => Ok(Outcome {
-            booking,
-            lock_wait_ms: None,
-        }),
+        Guarded::Booked(booking) => Ok(booking),
         Guarded::SoldOut => Err(AppError::SoldOut { event_id }),
         Guarded::NotFound => Err(AppError::NotFound(format!(
             "event {event_id} does not exist"

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::store::{Booking, FenceClaim, NewBooking};
 
 use super::leased::{under_lease, Acquire};
-use super::{BookingRequest, Outcome};
+use super::BookingRequest;
 
 pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition mints a number \
     larger than any earlier holder's, and the event row keeps the largest it has seen. The \
@@ -20,7 +20,7 @@ pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition m
     refused (409 stale_fence) instead of selling the ticket again: the lock is allowed to fail, \
     the storage is not. The cost is that the storage must take part.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     under_lease(
         state,
         &state.redlock,
@@ -39,7 +39,9 @@ async fn fenced_read_wait_write(
 ) -> Result<Booking, AppError> {
     let event_id = request.event_id;
     let token = lock.token.expect("acquire_fenced always mints a token").0 as i64;
-    let available = match state.store.claim_fence(event_id, token).await? {
+    let claim = state.store.claim_fence(event_id, token).await?;
+    request.trace.read();
+    let available = match claim {
         FenceClaim::Claimed { available } => available,
         FenceClaim::Stale { newest } => {
             return Err(AppError::StaleFence {
@@ -65,11 +67,13 @@ async fn fenced_read_wait_write(
         instance: state.instance.clone(),
         fence_token: Some(token),
     };
-    match state
+    request.trace.write_started();
+    let written = state
         .store
         .write_booking_fenced(available - 1, booking)
-        .await?
-    {
+        .await;
+    request.trace.write_done();
+    match written? {
         Some(booking) => Ok(booking),
         None => Err(AppError::StaleFence {
             event_id,

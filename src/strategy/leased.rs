@@ -13,7 +13,7 @@ use crate::lock::{Lock, LockManager, Release};
 use crate::state::AppState;
 use crate::store::Booking;
 
-use super::{BookingRequest, Outcome};
+use super::BookingRequest;
 
 /// How the lease is taken.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +35,7 @@ pub(super) async fn under_lease<F, Fut>(
     request: &BookingRequest,
     strategy: &'static str,
     work: F,
-) -> Result<Outcome, AppError>
+) -> Result<Booking, AppError>
 where
     F: FnOnce(Lock) -> Fut,
     Fut: Future<Output = Result<Booking, AppError>>,
@@ -48,6 +48,7 @@ where
         Acquire::Fair => locks.acquire_fair(&keys, request.ttl, retry).await,
     }
     .inspect_err(|e| warn!(strategy, key = %keys[0], error = %e, "could not take the lock"))?;
+    request.trace.lease_taken(&lock);
     info!(
         strategy,
         key = %keys[0],
@@ -57,7 +58,11 @@ where
         "lock taken"
     );
     let result = work(lock.clone()).await;
-    match locks.release(&lock).await {
+    let release = locks.release(&lock).await;
+    request
+        .trace
+        .released(matches!(release, Ok(Release::AlreadyExpired)));
+    match release {
         Ok(Release::Released) => {}
         Ok(Release::AlreadyExpired) => warn!(
             strategy,
@@ -67,8 +72,5 @@ where
         ),
         Err(e) => warn!(strategy, key = %keys[0], error = %e, "could not release the lock"),
     }
-    Ok(Outcome {
-        booking: result?,
-        lock_wait_ms: Some(lock.waited.as_secs_f64() * 1000.0),
-    })
+    result
 }

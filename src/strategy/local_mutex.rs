@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 
-use super::{naive, BookingRequest, Outcome};
+use super::{naive, BookingRequest};
 
 pub const DESCRIPTION: &str = "A tokio Mutex per event, inside the app process. Requests on one \
     instance take turns, so one instance never oversells, and a paused holder keeps the mutex (it \
@@ -30,14 +30,12 @@ impl LocalLocks {
     }
 }
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
-    let started = Instant::now();
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     let mutex = state.local_locks.for_event(request.event_id);
-    let _guard = mutex.lock().await;
-    let lock_wait_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let booking = naive::read_wait_write(state, &request, "local-mutex", None).await?;
-    Ok(Outcome {
-        booking,
-        lock_wait_ms: Some(lock_wait_ms),
-    })
+    let guard = mutex.lock().await;
+    request.trace.lock_taken();
+    let booking = naive::read_wait_write(state, &request, "local-mutex", None).await;
+    drop(guard);
+    request.trace.released(false);
+    booking
 }

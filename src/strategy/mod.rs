@@ -28,6 +28,7 @@ pub use local_mutex::LocalLocks;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{Backend, Booking};
+use crate::trace::Trace;
 
 /// One booking attempt, with the knobs already checked.
 #[derive(Clone, Debug)]
@@ -36,14 +37,8 @@ pub struct BookingRequest {
     pub customer: String,
     pub race_window: Duration,
     pub ttl: Duration,
-}
-
-/// A booking that was made, and what it cost to get there.
-#[derive(Debug, Serialize)]
-pub struct Outcome {
-    pub booking: Booking,
-    /// Time spent waiting for the lock, when the strategy takes one.
-    pub lock_wait_ms: Option<f64>,
+    /// Where the strategy marks when it took the lock, read, wrote and let go.
+    pub trace: Trace,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,7 +172,7 @@ impl Strategy {
         self,
         state: &AppState,
         request: BookingRequest,
-    ) -> Result<Outcome, AppError> {
+    ) -> Result<Booking, AppError> {
         let running = state.store.backend();
         if !self.databases().contains(&running) {
             let needs: Vec<String> = self.databases().iter().map(|b| b.to_string()).collect();

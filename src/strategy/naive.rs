@@ -20,6 +20,7 @@ pub async fn read_wait_write(
         .read_available(request.event_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("event {} does not exist", request.event_id)))?;
+    request.trace.read();
     if available <= 0 {
         return Err(AppError::SoldOut {
             event_id: request.event_id,
@@ -33,5 +34,8 @@ pub async fn read_wait_write(
         instance: state.instance.clone(),
         fence_token,
     };
-    Ok(state.store.write_booking(available - 1, booking).await?)
+    request.trace.write_started();
+    let written = state.store.write_booking(available - 1, booking).await;
+    request.trace.write_done();
+    Ok(written?)
 }

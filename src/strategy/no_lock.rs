@@ -2,8 +2,9 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 
-use super::{naive, BookingRequest, Outcome};
+use super::{naive, BookingRequest};
 
 pub const DESCRIPTION: &str = "No protection. Every request reads how many tickets are left, \
     waits the race window, then writes that number minus one. Requests that read before the first \
@@ -11,10 +12,6 @@ pub const DESCRIPTION: &str = "No protection. Every request reads how many ticke
     wrote the same new count, the counter loses the updates too. It fails on one instance as much \
     as on many.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
-    let booking = naive::read_wait_write(state, &request, "no-lock", None).await?;
-    Ok(Outcome {
-        booking,
-        lock_wait_ms: None,
-    })
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
+    naive::read_wait_write(state, &request, "no-lock", None).await
 }

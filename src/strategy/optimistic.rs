@@ -2,10 +2,11 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 use crate::store::Guarded;
 
 use super::database::{into_outcome, new_booking};
-use super::{BookingRequest, Outcome};
+use super::BookingRequest;
 
 pub const DESCRIPTION: &str = "Read the count and a version number, then write only WHERE version \
     is still the one read (compare-and-set); if someone wrote first, read again and retry, a \
@@ -16,13 +17,13 @@ pub const DESCRIPTION: &str = "Read the count and a version number, then write o
 /// with ten contenders for one ticket the loser learns "sold out" long before this runs out.
 const ATTEMPTS: u32 = 50;
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     let mut last = Guarded::Conflict;
     for _ in 0..ATTEMPTS {
         let booking = new_booking(state, &request, "optimistic");
         last = state
             .store
-            .book_optimistic_once(booking, request.race_window)
+            .book_optimistic_once(booking, request.race_window, &request.trace)
             .await?;
         if !matches!(last, Guarded::Conflict) {
             break;

@@ -2,9 +2,10 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingRequest, Outcome};
+use super::{naive, BookingRequest};
 
 pub const DESCRIPTION: &str = "A fair FIFO lock on the first Redis node: each request takes a \
     ticket, waits its turn asleep, and is woken when the holder hands the lock on, instead of \
@@ -12,7 +13,7 @@ pub const DESCRIPTION: &str = "A fair FIFO lock on the first Redis node: each re
     It is still a lease: a holder paused past the TTL is skipped, the next in line is woken, and \
     the two write together, unless the storage checks fencing tokens.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     under_lease(
         state,
         &state.redis,

@@ -2,9 +2,10 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingRequest, Outcome};
+use super::{naive, BookingRequest};
 
 pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <random value> NX PX \
     ttl, released by a script that deletes the key only if it still holds our value. Requests for \
@@ -12,7 +13,7 @@ pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <ra
     is sold once. It breaks when a holder is paused longer than the lock's TTL: the key expires, a \
     second request takes the lock, and both write. And the one node is a single point of failure.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     under_lease(
         state,
         &state.redis,

@@ -2,9 +2,10 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingRequest, Outcome};
+use super::{naive, BookingRequest};
 
 pub const DESCRIPTION: &str = "The same SET NX PX lock on N independent Redis nodes, asked in \
     parallel: it is held when a majority (N/2+1) granted it and the time left, TTL minus the time \
@@ -13,7 +14,7 @@ pub const DESCRIPTION: &str = "The same SET NX PX lock on N independent Redis no
     majority is gone. It is still a lease: a holder paused past the TTL writes alongside the next \
     holder, exactly like the single-node lock.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Outcome, AppError> {
+pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
     under_lease(
         state,
         &state.redlock,

@@ -3,7 +3,7 @@
 //! Handlers only translate: they check input, call the store or a strategy, and shape the JSON.
 //! Input is validated before anything is written, so a bad request never changes the database.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{Audit, Event};
 use crate::strategy::{BookingRequest, Strategy};
+use crate::trace::{Marks, Trace};
 
 use super::extract::OptionalJson;
 
@@ -187,8 +188,10 @@ pub async fn book(
 #[derive(Serialize)]
 struct Booked {
     booking: crate::store::Booking,
+    /// From taking the request to holding the lock, when the strategy takes one.
     lock_wait_ms: Option<f64>,
     elapsed_ms: f64,
+    trace: Marks,
 }
 
 async fn book_with(
@@ -198,7 +201,7 @@ async fn book_with(
     knobs: Knobs,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, AppError> {
-    let started = Instant::now();
+    let trace = Trace::start(&state.instance);
     let race_window = match knobs.race_window_ms {
         Some(ms) => Duration::from_millis(knob("race_window_ms", ms, &RACE_WINDOW_MS)?),
         None => state.defaults.race_window,
@@ -216,9 +219,10 @@ async fn book_with(
         customer,
         race_window,
         ttl,
+        trace: trace.clone(),
     };
     let result = strategy.book(&state, request).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let marks = trace.finish();
     let outcome = match &result {
         Ok(_) => "booked",
         Err(e) => e.code(),
@@ -228,15 +232,20 @@ async fn book_with(
         strategy = strategy.name(),
         event_id,
         outcome,
-        elapsed_ms,
+        token = marks.fence_token,
+        lock_wait_ms = marks.lock_acquired_ms,
+        elapsed_ms = marks.total_ms,
         "booking"
     );
-    let outcome = result?;
-    Ok(HttpResponse::Created().json(Booked {
-        booking: outcome.booking,
-        lock_wait_ms: outcome.lock_wait_ms,
-        elapsed_ms,
-    }))
+    Ok(match result {
+        Ok(booking) => HttpResponse::Created().json(Booked {
+            booking,
+            lock_wait_ms: marks.lock_acquired_ms,
+            elapsed_ms: marks.total_ms,
+            trace: marks,
+        }),
+        Err(e) => e.response(Some(&marks)),
+    })
 }
 
 fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result<u64, AppError> {

@@ -5,7 +5,7 @@
 //! and whether it claims to protect the ticket (the unprotected oversell is the lesson, not a
 //! failure, so only protected fighters decide the exit code).
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -28,8 +28,17 @@ event or strategy the server does not know.";
 /// Each round resets the event, releases all requests at once (spread round-robin over the
 /// targets) and reads the verdict from the event's audit, never from counting responses.
 #[derive(Parser, Debug)]
-#[command(name = "test_concurrent", version, after_help = EXAMPLES)]
+#[command(
+    name = "test_concurrent",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
+    /// Without a subcommand: the fights described by the flags below.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Base URL of an app instance (http:// only); repeat the flag or separate URLs with commas to
     /// spread the requests round-robin over several instances. Resets and audits go to the first.
     /// Every target must answer GET /health before anything is sent.
@@ -130,6 +139,16 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout_secs: u64,
+}
+
+/// Longer runs than one fight, each with its own flags (`test_concurrent <command> --help`).
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load on every instance and the safe strategies while Redis nodes are stopped, paused and
+    /// restarted; ends with the invariant violations per strategy from the audit.
+    Chaos(crate::chaos::ChaosArgs),
+    /// What each strategy costs: throughput and latency per strategy and concurrency.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,8 @@
 //! the run could not be made (bad flags, a target that does not answer, an unknown event).
 
 mod answers;
+mod bench;
+mod chaos;
 mod cli;
 mod lab;
 mod matrix;
@@ -21,7 +23,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Serialize;
 
-use cli::{parse_targets, Args, Endpoint, Fighter};
+use cli::{parse_targets, Args, Command, Endpoint, Fighter};
 use lab::Lab;
 use progress::Progress;
 use report::FighterReport;
@@ -47,6 +49,11 @@ fn exit_status(outcome: &anyhow::Result<bool>) -> u8 {
 }
 
 async fn run(args: Args) -> anyhow::Result<bool> {
+    match args.command {
+        Some(Command::Chaos(chaos)) => return chaos::run(chaos).await,
+        Some(Command::Bench(bench)) => return bench::run(bench).await,
+        None => {}
+    }
     let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
     let lab = Lab::new(targets, Duration::from_secs(args.timeout_secs))?;
     lab.check_reachable().await?;

@@ -1,0 +1,193 @@
+//! What happened inside one booking, and when: the marks the timeline, the metrics and the
+//! benchmarks are drawn from.
+//!
+//! A [`Trace`] starts when the server takes the request. The strategy marks the moments that
+//! matter — lock taken, availability read, write started and done, lock released — and whether
+//! the lease ran out before the release. Every booking answer carries the trace as `"trace"`, the
+//! 201 and the errors alike, because the requests that lost (sold out, stale fence) held the lock
+//! too and belong on the timeline. Times are milliseconds since the server took the request.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::lock::Lock;
+
+/// Marks of one booking, shared by the handler and the strategy (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Trace {
+    started: Instant,
+    marks: Arc<Mutex<Marks>>,
+}
+
+/// The trace as the API shows it. A mark is absent when the strategy has no such moment
+/// (`no-lock` takes no lock; `atomic` has no separate read under a lock).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Marks {
+    /// The instance that served the request.
+    pub instance: String,
+    /// When the lock (Redis lease, mutex, row or advisory lock) was ours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_acquired_ms: Option<f64>,
+    /// Attempts the lock took, the successful one included (Redis locks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_attempts: Option<u32>,
+    /// When the lease ends if nobody extends or releases it (Redis locks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_ends_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fence_token: Option<i64>,
+    /// When `available` was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_ms: Option<f64>,
+    /// When the write began, after the race window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_started_ms: Option<f64>,
+    /// When the write committed (or was refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_done_ms: Option<f64>,
+    /// When the lock was let go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released_ms: Option<f64>,
+    /// The release found the lease already gone: another request may have held the lock too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_expired: Option<bool>,
+    /// From taking the request to answering it.
+    pub total_ms: f64,
+}
+
+impl Marks {
+    /// How long the lock was held, when it was taken and let go.
+    pub fn hold_ms(&self) -> Option<f64> {
+        Some(self.released_ms? - self.lock_acquired_ms?)
+    }
+}
+
+impl Trace {
+    pub fn start(instance: &str) -> Trace {
+        Trace {
+            started: Instant::now(),
+            marks: Arc::new(Mutex::new(Marks {
+                instance: instance.to_string(),
+                ..Marks::default()
+            })),
+        }
+    }
+
+    fn ms(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.started).as_secs_f64() * 1000.0
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.ms(Instant::now())
+    }
+
+    fn mark(&self, f: impl FnOnce(&mut Marks)) {
+        // A poisoned mutex only means another mark panicked; the marks themselves are plain data.
+        f(&mut self.marks.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// A Redis lease was granted.
+    pub fn lease_taken(&self, lock: &Lock) {
+        let acquired = self.now_ms();
+        let ends = self.ms(lock.valid_until);
+        self.mark(|m| {
+            m.lock_acquired_ms = Some(acquired);
+            m.lock_attempts = Some(lock.attempts);
+            m.lease_ends_ms = Some(ends);
+            m.fence_token = lock.token.map(|t| t.0 as i64);
+        });
+    }
+
+    /// A lock without a lease (mutex, row lock, advisory lock) is ours.
+    pub fn lock_taken(&self) {
+        let now = self.now_ms();
+        self.mark(|m| m.lock_acquired_ms = Some(now));
+    }
+
+    pub fn released(&self, lease_expired: bool) {
+        let now = self.now_ms();
+        self.mark(|m| {
+            m.released_ms = Some(now);
+            m.lease_expired = Some(lease_expired);
+        });
+    }
+
+    /// A lock without a lease is let go (a transaction ended), if one was taken.
+    pub fn unlocked(&self) {
+        let now = self.now_ms();
+        self.mark(|m| {
+            if m.lock_acquired_ms.is_some() {
+                m.released_ms = Some(now);
+            }
+        });
+    }
+
+    pub fn read(&self) {
+        let now = self.now_ms();
+        self.mark(|m| m.read_ms = Some(now));
+    }
+
+    pub fn write_started(&self) {
+        let now = self.now_ms();
+        self.mark(|m| m.write_started_ms = Some(now));
+    }
+
+    pub fn write_done(&self) {
+        let now = self.now_ms();
+        self.mark(|m| m.write_done_ms = Some(now));
+    }
+
+    /// Time since the request was taken.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The marks so far, with `total_ms` set to now.
+    pub fn finish(&self) -> Marks {
+        let total = self.now_ms();
+        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        marks.total_ms = total;
+        marks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_are_in_the_order_they_were_made() {
+        let trace = Trace::start("app-1");
+        trace.lock_taken();
+        trace.read();
+        std::thread::sleep(Duration::from_millis(5));
+        trace.write_started();
+        trace.write_done();
+        trace.released(false);
+        let m = trace.finish();
+        let order = [
+            m.lock_acquired_ms.unwrap(),
+            m.read_ms.unwrap(),
+            m.write_started_ms.unwrap(),
+            m.write_done_ms.unwrap(),
+            m.released_ms.unwrap(),
+            m.total_ms,
+        ];
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+        assert!(m.hold_ms().unwrap() >= 5.0, "{m:?}");
+        assert_eq!(m.instance, "app-1");
+    }
+
+    #[test]
+    fn a_strategy_without_a_lock_has_no_hold_time() {
+        let trace = Trace::start("app-1");
+        trace.read();
+        let m = trace.finish();
+        assert_eq!(m.hold_ms(), None);
+        let json = serde_json::to_value(&m).unwrap();
+        assert!(json.get("lock_acquired_ms").is_none(), "{json}");
+        assert!(json["read_ms"].is_number());
+    }
+}
