@@ -75,6 +75,11 @@ pub struct Config {
     /// Token required on admin routes; mandatory when --bind is not a loopback address.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+
+    /// On SIGTERM, how long in-flight requests may take to finish before they are cut off, in
+    /// seconds; the locks they still hold are released either way.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Config {

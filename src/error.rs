@@ -23,6 +23,14 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(String),
 
+    /// An admin route asked for without the admin token.
+    #[error("{0}")]
+    Unauthorized(String),
+
+    /// An admin route asked for with a token that is not the admin token.
+    #[error("{0}")]
+    Forbidden(String),
+
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
 
@@ -80,6 +88,8 @@ impl AppError {
         match self {
             AppError::BadRequest { code, .. } => code,
             AppError::NotFound(_) => "not_found",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::SoldOut { .. } => "sold_out",
@@ -122,6 +132,8 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SoldOut { .. } | AppError::StaleFence { .. } => StatusCode::CONFLICT,
@@ -158,6 +170,9 @@ impl AppError {
             other => other.to_string(),
         };
         let mut response = HttpResponse::build(status);
+        if let AppError::Unauthorized(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
         if let Some(after) = self.retry_after() {
             let seconds = after.as_secs_f64().ceil().max(1.0) as u64;
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));

@@ -1,43 +1,61 @@
 //! oversold: a ticket-booking service that oversells on demand, then stops it with locks.
 //!
 //! The crate is the server and the library it is built from. [`run`] wires a [`Config`] to a
-//! listener and returns the running [`Server`]: `main.rs` calls it on the configured address,
-//! tests call it on port 0. [`lock`] is the distributed-lock library, free of HTTP and SQL;
-//! [`store`] holds events and bookings and the `audit` every verdict comes from; [`strategy`] is
-//! the catalogue of ways to protect a booking; [`web`] is the API and the dashboard.
+//! listener and returns the [`Application`]: `main.rs` runs it on the configured address until
+//! SIGTERM, tests run it on port 0. [`lock`] is the distributed-lock library, free of HTTP and
+//! SQL; [`store`] holds events and bookings and the `audit` every verdict comes from;
+//! [`strategy`] is the catalogue of ways to protect a booking; [`web`] is the API and the
+//! dashboard; [`metrics`] and [`leases`] are what the instance counts and what it still holds.
 
 pub mod config;
 pub mod error;
+pub mod leases;
 pub mod lock;
+pub mod metrics;
 pub mod state;
 pub mod store;
 pub mod strategy;
 pub mod trace;
 pub mod web;
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web as actix, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 pub use config::Config;
 
+use crate::leases::HeldLeases;
 use crate::lock::LockManager;
 use crate::state::{AppState, Defaults};
 use crate::store::Store;
+use crate::web::AdminPolicy;
 
-/// Connects to the database and Redis, then serves the app on `listener` until the returned
-/// server is stopped (it also stops gracefully on SIGINT/SIGTERM, finishing in-flight requests).
-pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Server> {
+/// The server, built and listening, and what it must clean up after it stops.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    leases: HeldLeases,
+}
+
+/// Connects to the database and Redis and starts serving on `listener`. The returned
+/// [`Application`] serves until stopped: SIGTERM stops it gracefully (no new connections,
+/// in-flight requests finish within `--shutdown-timeout-secs`), SIGINT at once, and in both
+/// cases [`Application::run_until_stopped`] then releases the locks requests left behind.
+pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
     config.validate().map_err(anyhow::Error::msg)?;
     let address = listener
         .local_addr()
         .context("the listener has no address")?;
+    let admin = AdminPolicy::for_address(address, config.admin_token.clone())
+        .map_err(anyhow::Error::msg)?;
     let store = Store::connect(&config.database_url).await?;
     let redlock = LockManager::from_urls(&config.redis_urls)
         .context("could not set up the Redis nodes from --redis-urls")?;
+    let leases = HeldLeases::default();
     let state = actix::Data::new(AppState {
         store,
         redis: redlock.first_node(),
@@ -48,6 +66,9 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Server
             .unwrap_or_else(|| address.to_string()),
         local_locks: Default::default(),
         defaults: Defaults::from_config(&config),
+        leases: leases.clone(),
+        metrics: Default::default(),
+        admin,
         config,
     });
     tracing::info!(
@@ -55,15 +76,52 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Server
         instance = %state.instance,
         database = %state.store.backend(),
         redis_nodes = state.redlock.node_count(),
+        admin_token_required = state.admin.required(),
         "oversold is listening"
     );
+    let shutdown_timeout = state.config.shutdown_timeout_secs;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::default())
             .app_data(state.clone())
             .configure(web::configure)
     })
+    .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();
-    Ok(server)
+    Ok(Application {
+        server,
+        address,
+        leases,
+    })
+}
+
+impl Application {
+    /// The address the server listens on (port 0 resolved).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops the server from another task: `graceful` lets in-flight requests finish.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped, then releases every lock a cut-off request still held.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        let left = self.leases.len();
+        if left > 0 {
+            tracing::warn!(
+                leases = left,
+                "releasing the locks of requests the shutdown cut off"
+            );
+            // A paused node answers nothing; do not let it hold the exit for long.
+            let released =
+                tokio::time::timeout(Duration::from_secs(5), self.leases.release_all()).await;
+            tracing::info!(released = ?released.ok(), "locks released");
+        }
+        tracing::info!("oversold stopped");
+        served
+    }
 }

@@ -22,6 +22,9 @@ async fn main() -> anyhow::Result<()> {
             config.bind
         )
     })?;
-    oversold::run(config, listener).await?.await?;
+    oversold::run(config, listener)
+        .await?
+        .run_until_stopped()
+        .await?;
     Ok(())
 }

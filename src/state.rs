@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::leases::HeldLeases;
 use crate::lock::{LockManager, RetryPolicy};
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::strategy::LocalLocks;
+use crate::web::AdminPolicy;
 
 pub struct AppState {
     pub store: Store,
@@ -19,6 +22,12 @@ pub struct AppState {
     pub local_locks: LocalLocks,
     pub defaults: Defaults,
     pub config: Config,
+    /// The Redis leases held right now, released at shutdown if a request could not.
+    pub leases: HeldLeases,
+    /// What the bookings did, for `GET /metrics`.
+    pub metrics: Metrics,
+    /// Whether admin routes need the token (off loopback) and the token.
+    pub admin: AdminPolicy,
 }
 
 /// Server-wide knob values a request may override.

@@ -2,7 +2,8 @@
 //!
 //! `redis`, `redlock`, `fenced` and `queue` differ only in how the lease is taken (one node, a
 //! quorum, with a fencing token, in arrival order) and, for `fenced`, in the work done under it.
-//! Release is always attempted; a lease that ran out first is logged as the lesson it is.
+//! Release is always attempted; a lease that ran out first is logged as the lesson it is. Each
+//! lease is entered in the instance's [`HeldLeases`](crate::leases::HeldLeases) while held.
 
 use std::future::Future;
 
@@ -49,6 +50,8 @@ where
     }
     .inspect_err(|e| warn!(strategy, key = %keys[0], error = %e, "could not take the lock"))?;
     request.trace.lease_taken(&lock);
+    // Entered until released, so a shutdown that cuts this request off still lets it go.
+    let held = state.leases.hold(locks, &lock);
     info!(
         strategy,
         key = %keys[0],
@@ -59,6 +62,7 @@ where
     );
     let result = work(lock.clone()).await;
     let release = locks.release(&lock).await;
+    held.released();
     request
         .trace
         .released(matches!(release, Ok(Release::AlreadyExpired)));

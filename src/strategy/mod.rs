@@ -159,6 +159,20 @@ impl Strategy {
         }
     }
 
+    /// What the strategy locks to book `event_id`, for the logs: the Redis key of the lease
+    /// strategies, or a description of the lock the others take; `None` when it takes none.
+    pub fn lock_key(self, event_id: i64) -> Option<String> {
+        match self {
+            Strategy::Redis | Strategy::Redlock | Strategy::Fenced | Strategy::Queue => {
+                Some(leased::lock_key(event_id))
+            }
+            Strategy::LocalMutex => Some(format!("local-mutex:event:{event_id}")),
+            Strategy::PgAdvisory => Some(format!("pg_advisory_xact_lock({event_id})")),
+            Strategy::ForUpdate => Some(format!("events row {event_id}")),
+            Strategy::NoLock | Strategy::Optimistic | Strategy::Atomic => None,
+        }
+    }
+
     pub fn info(self) -> StrategyInfo {
         StrategyInfo {
             name: self.name(),

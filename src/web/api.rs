@@ -16,6 +16,7 @@ use crate::store::{Audit, Event};
 use crate::strategy::{BookingRequest, Strategy};
 use crate::trace::{Marks, Trace};
 
+use super::admin::Admin;
 use super::extract::OptionalJson;
 
 /// An event as the API shows it: its columns and the audit of its bookings.
@@ -68,6 +69,7 @@ pub struct NewEvent {
 }
 
 pub async fn create_event(
+    _: Admin,
     state: web::Data<AppState>,
     body: OptionalJson<NewEvent>,
 ) -> Result<HttpResponse, AppError> {
@@ -91,6 +93,7 @@ pub struct Reset {
 }
 
 pub async fn reset_event(
+    _: Admin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     body: OptionalJson<Reset>,
@@ -111,7 +114,16 @@ pub async fn reset_event(
     Ok(HttpResponse::Ok().json(EventView::from(event)))
 }
 
-pub async fn reset_all(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+/// `POST /reset` takes no fields: an empty body or `{}`, so a malformed body resets nothing.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
+pub async fn reset_all(
+    _: Admin,
+    state: web::Data<AppState>,
+    _body: OptionalJson<NoFields>,
+) -> Result<HttpResponse, AppError> {
     let events = state.store.reset_all().await?;
     info!(events = events.len(), "all events reset");
     Ok(HttpResponse::Ok().json(views(events)))
@@ -202,6 +214,33 @@ async fn book_with(
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, AppError> {
     let trace = Trace::start(&state.instance);
+    let result = match booking_request(&state, event_id, knobs, body, &trace) {
+        Ok(request) => strategy.book(&state, request).await,
+        Err(e) => Err(e),
+    };
+    let marks = trace.finish();
+    let error = result.as_ref().err();
+    state.metrics.record_booking(strategy.name(), &marks, error);
+    log_booking(&state, strategy, event_id, &marks, error);
+    Ok(match result {
+        Ok(booking) => HttpResponse::Created().json(Booked {
+            booking,
+            lock_wait_ms: marks.lock_acquired_ms,
+            elapsed_ms: marks.total_ms,
+            trace: marks,
+        }),
+        Err(e) => e.response(Some(&marks)),
+    })
+}
+
+/// The knobs and body checked and turned into what a strategy books with.
+fn booking_request(
+    state: &AppState,
+    event_id: i64,
+    knobs: Knobs,
+    body: OptionalJson<BookBody>,
+    trace: &Trace,
+) -> Result<BookingRequest, AppError> {
     let race_window = match knobs.race_window_ms {
         Some(ms) => Duration::from_millis(knob("race_window_ms", ms, &RACE_WINDOW_MS)?),
         None => state.defaults.race_window,
@@ -214,38 +253,50 @@ async fn book_with(
         Some(c) => clean_text("customer", &c)?,
         None => format!("guest-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
     };
-    let request = BookingRequest {
+    Ok(BookingRequest {
         event_id,
         customer,
         race_window,
         ttl,
         trace: trace.clone(),
-    };
-    let result = strategy.book(&state, request).await;
-    let marks = trace.finish();
-    let outcome = match &result {
-        Ok(_) => "booked",
-        Err(e) => e.code(),
-    };
-    info!(
-        instance = %state.instance,
-        strategy = strategy.name(),
-        event_id,
-        outcome,
-        token = marks.fence_token,
-        lock_wait_ms = marks.lock_acquired_ms,
-        elapsed_ms = marks.total_ms,
-        "booking"
-    );
-    Ok(match result {
-        Ok(booking) => HttpResponse::Created().json(Booked {
-            booking,
-            lock_wait_ms: marks.lock_acquired_ms,
-            elapsed_ms: marks.total_ms,
-            trace: marks,
-        }),
-        Err(e) => e.response(Some(&marks)),
     })
+}
+
+/// One line per booking at info; at warn when the lock was the trouble (could not be had, or
+/// its lease ran out before the release, so another request may have held it too).
+fn log_booking(
+    state: &AppState,
+    strategy: Strategy,
+    event_id: i64,
+    marks: &Marks,
+    error: Option<&AppError>,
+) {
+    let outcome = crate::metrics::outcome(error);
+    let lock_key = strategy.lock_key(event_id);
+    let lock_key = lock_key.as_deref().unwrap_or("none");
+    let lock_trouble =
+        matches!(error, Some(AppError::Lock(_))) || marks.lease_expired == Some(true);
+    macro_rules! booking_line {
+        ($level:ident, $message:literal) => {
+            tracing::$level!(
+                instance = %state.instance,
+                strategy = strategy.name(),
+                event_id,
+                lock_key,
+                token = marks.fence_token,
+                outcome,
+                lock_wait_ms = marks.lock_acquired_ms,
+                held_ms = marks.hold_ms(),
+                elapsed_ms = marks.total_ms,
+                $message
+            )
+        };
+    }
+    if lock_trouble {
+        booking_line!(warn, "booking had lock trouble");
+    } else {
+        booking_line!(info, "booking");
+    }
 }
 
 fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result<u64, AppError> {

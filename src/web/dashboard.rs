@@ -15,6 +15,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{Audit, Event};
 
+use super::admin::Admin;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct Dashboard {
@@ -84,11 +86,13 @@ pub async fn stylesheet() -> HttpResponse {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResetForm {
     capacity: Option<String>,
 }
 
 pub async fn reset_one(
+    _: Admin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: web::Form<ResetForm>,
@@ -121,7 +125,16 @@ pub async fn reset_one(
     Ok(back_to_dashboard())
 }
 
-pub async fn reset_all(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+/// The "reset every event" form has no fields; anything else in its body is refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
+pub async fn reset_all(
+    _: Admin,
+    state: web::Data<AppState>,
+    _form: web::Form<NoFields>,
+) -> Result<HttpResponse, AppError> {
     state.store.reset_all().await?;
     Ok(back_to_dashboard())
 }

@@ -2,6 +2,7 @@
 //! body and a 4xx, never actix's plain-text defaults.
 
 use actix_web::dev::Payload;
+use actix_web::error::UrlencodedError;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::web::BytesMut;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -77,8 +78,12 @@ pub fn configure_errors(cfg: &mut web::ServiceConfig) {
     .app_data(
         web::FormConfig::default()
             .limit(MAX_BODY_BYTES)
-            .error_handler(|err, _req| {
-                AppError::bad_request("invalid_form", format!("bad form: {err}")).into()
+            .error_handler(|err, _req| match err {
+                UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                }
+                .into(),
+                err => AppError::bad_request("invalid_form", format!("bad form: {err}")).into(),
             }),
     );
 }

@@ -1,12 +1,16 @@
-//! The HTTP faces of the lab: the JSON API, the dashboard and health, wired in one place.
+//! The HTTP faces of the lab: the JSON API, the dashboard, health and metrics, wired in one place.
 //!
 //! Every resource answers a wrong method with a JSON 405 and every unknown path with a JSON 404,
 //! so a client never has to parse anything but `{"error", "message"}` on failure.
 
+mod admin;
 mod api;
 mod dashboard;
 mod extract;
 mod health;
+mod metrics;
+
+pub use admin::{Admin, AdminPolicy};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -18,7 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/static/style.css").route(web::get().to(dashboard::stylesheet)))
         .service(resource("/ui/reset").route(web::post().to(dashboard::reset_all)))
         .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::reset_one)))
+        .service(
+            resource("/ui/login")
+                .route(web::get().to(admin::login_page))
+                .route(web::post().to(admin::login)),
+        )
         .service(resource("/health").route(web::get().to(health::health)))
+        .service(resource("/metrics").route(web::get().to(metrics::metrics)))
         .service(
             resource("/events")
                 .route(web::get().to(api::list_events))

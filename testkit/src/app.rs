@@ -39,6 +39,10 @@ pub struct AppOptions {
     pub race_window_ms: u64,
     /// How many private Redis nodes to start when `redis` and `redis_urls` are unset.
     pub redis_nodes: usize,
+    /// The address to listen on; off loopback (e.g. `0.0.0.0:0`) needs `admin_token`. The test
+    /// talks to it on 127.0.0.1 either way.
+    pub bind: String,
+    pub admin_token: Option<String>,
 }
 
 impl AppOptions {
@@ -51,6 +55,8 @@ impl AppOptions {
             instance_name: "app-1".to_string(),
             race_window_ms: 200,
             redis_nodes: 1,
+            bind: "127.0.0.1:0".to_string(),
+            admin_token: None,
         }
     }
 }
@@ -75,7 +81,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .redis_urls
         .unwrap_or_else(|| redis.iter().map(|r| r.url()).collect());
     let config = Config {
-        bind: "127.0.0.1:0".to_string(),
+        bind: options.bind.clone(),
         database_url: database.url.clone(),
         redis_urls,
         instance_name: Some(options.instance_name.clone()),
@@ -83,15 +89,16 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         race_window_ms: options.race_window_ms,
         lock_ttl_ms: 10_000,
         lock_wait_ms: 15_000,
-        admin_token: None,
+        admin_token: options.admin_token,
+        shutdown_timeout_secs: 30,
     };
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let listener = TcpListener::bind(&options.bind).expect("bind the test app's address");
     let port = listener.local_addr().unwrap().port();
-    let server = oversold::run(config, listener)
+    let app = oversold::run(config, listener)
         .await
         .expect("the app starts");
-    let handle = server.handle();
-    tokio::spawn(server);
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
     let store = Store::connect(&database.url)
         .await
         .expect("the test reads the same database");
@@ -118,6 +125,7 @@ impl TestApp {
             instance_name: instance_name.to_string(),
             race_window_ms: 200,
             redis_nodes: self.redis.len(),
+            ..AppOptions::new(self.database.backend)
         })
         .await
     }

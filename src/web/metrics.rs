@@ -1,0 +1,132 @@
+//! `GET /metrics`: the recorded booking and lock families, plus what is true at scrape time.
+//!
+//! Redis nodes up or down and each event's audit are read when Prometheus asks, not counted as
+//! they happen: a node's state is a fact about now, and the audit comes from the database, the
+//! one source of every verdict in the lab (two instances over one database report the same
+//! events, each its own bookings). The body is OpenMetrics text, which Prometheus reads.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use actix_web::{web, HttpResponse};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeLabel {
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabel {
+    event: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InstanceLabels {
+    instance: String,
+    database: String,
+}
+
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let mut registry = state.metrics.registry();
+
+    let info = Family::<InstanceLabels, Gauge>::default();
+    info.get_or_create(&InstanceLabels {
+        instance: state.instance.clone(),
+        database: state.store.backend().to_string(),
+    })
+    .set(1);
+    registry.register(
+        "instance",
+        "This instance and its database (always 1)",
+        info,
+    );
+
+    let started = Instant::now();
+    let database_up = state.store.ping().await.is_ok();
+    let database_latency = started.elapsed().as_secs_f64();
+    let gauge = |value: i64| {
+        let g = Gauge::<i64>::default();
+        g.set(value);
+        g
+    };
+    registry.register(
+        "database_up",
+        "1 when the database answered a ping",
+        gauge(database_up.into()),
+    );
+    if database_up {
+        let latency = Gauge::<f64, AtomicU64>::default();
+        latency.set(database_latency);
+        registry.register(
+            "database_latency_seconds",
+            "The database ping's round trip",
+            latency,
+        );
+    }
+
+    let nodes = state.redlock.health().await;
+    let up = Family::<NodeLabel, Gauge>::default();
+    let latency = Family::<NodeLabel, Gauge<f64, AtomicU64>>::default();
+    for node in &nodes {
+        let label = NodeLabel {
+            node: node.url.clone(),
+        };
+        up.get_or_create(&label).set(node.up.into());
+        if let Some(ms) = node.latency_ms {
+            latency.get_or_create(&label).set(ms / 1000.0);
+        }
+    }
+    let nodes_up = nodes.iter().filter(|n| n.up).count();
+    registry.register("redis_node_up", "1 when the Redis node answered a PING", up);
+    registry.register(
+        "redis_node_latency_seconds",
+        "The PING's round trip, for nodes that answered",
+        latency,
+    );
+    registry.register(
+        "redis_quorum_up",
+        "1 when a majority of the Redis nodes is up, so Redlock can grant locks",
+        gauge((nodes_up >= state.redlock.quorum()).into()),
+    );
+
+    // Without the database there is no audit to report; the gauges above say why.
+    if database_up {
+        let events = state.store.list_events().await?;
+        let families: [(&str, &str, fn(&crate::store::Audit) -> i64); 5] = [
+            ("event_capacity", "Tickets the event was reset or created with", |a| a.capacity),
+            ("event_available", "The event's available counter", |a| a.available),
+            ("event_booked", "Booking rows of the event", |a| a.booked),
+            ("event_oversold", "Bookings beyond capacity, from the audit", |a| a.oversold),
+            (
+                "event_lost_updates",
+                "Bookings the available counter does not account for, |capacity - available - booked|, from the audit",
+                |a| (a.capacity - a.available - a.booked).abs(),
+            ),
+        ];
+        for (name, help, value) in families {
+            let family = Family::<EventLabel, Gauge>::default();
+            for event in &events {
+                family
+                    .get_or_create(&EventLabel {
+                        event: event.id.to_string(),
+                    })
+                    .set(value(&event.audit()));
+            }
+            registry.register(name, help, family);
+        }
+    }
+
+    let mut body = String::new();
+    // Writing into a String fails only if a label's Display does, and ours are plain strings.
+    encode(&mut body, &registry).expect("the metrics encode into a String");
+    Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))
+}
