@@ -33,6 +33,9 @@ struct InstanceLabels {
     database: String,
 }
 
+/// One number of an event's audit, as a gauge.
+type AuditNumber = fn(&crate::store::Audit) -> i64;
+
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
@@ -101,7 +104,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     // Without the database there is no audit to report; the gauges above say why.
     if database_up {
         let events = state.store.list_events().await?;
-        let families: [(&str, &str, fn(&crate::store::Audit) -> i64); 5] = [
+        let families: [(&str, &str, AuditNumber); 5] = [
             ("event_capacity", "Tickets the event was reset or created with", |a| a.capacity),
             ("event_available", "The event's available counter", |a| a.available),
             ("event_booked", "Booking rows of the event", |a| a.booked),
