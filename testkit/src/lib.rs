@@ -8,12 +8,14 @@
 mod app;
 mod database;
 mod redis_server;
+mod run_dir;
 
 pub use app::{
     count, count_errors, fire_together, spawn_app, spawn_app_with, Answer, AppOptions, TestApp,
 };
 pub use database::{Backend, TestDatabase};
-pub use redis_server::{free_port, RedisServer};
+pub use redis_server::{free_port, redis_command, RedisServer};
+pub use run_dir::{AppProcess, RunDir};
 
 /// Generates one `#[tokio::test]` per database backend from an `async fn(Backend)`, so the
 /// same scenario is checked on SQLite and on Postgres: `name::on_sqlite`, `name::on_postgres`.

@@ -60,20 +60,7 @@ impl RedisServer {
 
     /// Runs one command with `redis-cli`-like simplicity over a plain TCP connection.
     pub fn command(&self, args: &[&str]) -> String {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))
-            .expect("connect to the test redis-server");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .unwrap();
-        let mut request = format!("*{}\r\n", args.len());
-        for arg in args {
-            request.push_str(&format!("${}\r\n{}\r\n", arg.len(), arg));
-        }
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut buf = [0u8; 4096];
-        let n = stream.read(&mut buf).unwrap_or(0);
-        String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
+        redis_command(self.port, args)
     }
 
     fn signal(&self, signal: i32) {
@@ -118,6 +105,25 @@ impl Drop for RedisServer {
         self.resume();
         self.stop();
     }
+}
+
+/// Sends one command to the redis-server on 127.0.0.1:`port` and returns its raw RESP answer,
+/// trimmed (e.g. `+PONG`, `:1`, `$5\r\nvalue`, `*0`).
+pub fn redis_command(port: u16, args: &[&str]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .expect("connect to the test redis-server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut request = format!("*{}\r\n", args.len());
+    for arg in args {
+        request.push_str(&format!("${}\r\n{}\r\n", arg.len(), arg));
+    }
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
 }
 
 /// A port nobody listens on right now. The OS hands out ephemeral ports in sequence, so the
