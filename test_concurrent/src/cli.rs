@@ -134,6 +134,11 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
+    /// The lab's admin token, sent with every reset (POST /reset/{id}); needed only when the lab
+    /// is served beyond loopback, where resets refuse requests without it.
+    #[arg(long, value_name = "TOKEN", env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Give up on a single HTTP request after this many seconds (1 to 3600); a booking that
     /// times out counts as "other".
     #[arg(long, value_name = "SECS", default_value_t = 60,

@@ -55,6 +55,9 @@ pub struct Audit {
 pub struct Lab {
     client: reqwest::Client,
     pub targets: Vec<String>,
+    /// Sent as `Authorization: Bearer` on resets, which need it on a lab reachable from other
+    /// machines.
+    admin_token: Option<String>,
 }
 
 impl Lab {
@@ -64,7 +67,30 @@ impl Lab {
             .connect_timeout(Duration::from_secs(3))
             .build()
             .context("could not build the HTTP client")?;
-        Ok(Lab { client, targets })
+        Ok(Lab {
+            client,
+            targets,
+            admin_token: None,
+        })
+    }
+
+    pub fn with_admin_token(mut self, token: Option<String>) -> Lab {
+        self.admin_token = token.filter(|t| !t.is_empty());
+        self
+    }
+
+    /// A POST to an admin route of `target`, with the admin token when there is one.
+    pub fn admin_post(&self, target: &str, path: &str) -> reqwest::RequestBuilder {
+        let request = self.client.post(format!("{target}{path}"));
+        match &self.admin_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// The HTTP client every request of the run shares.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     fn first(&self) -> &str {
@@ -97,8 +123,7 @@ impl Lab {
     pub async fn reset(&self, event: i64, capacity: i64) -> Result<(), LabError> {
         let url = format!("{}/reset/{event}", self.first());
         let response = self
-            .client
-            .post(&url)
+            .admin_post(self.first(), &format!("/reset/{event}"))
             .json(&json!({ "capacity": capacity }))
             .send()
             .await
@@ -188,7 +213,7 @@ impl Lab {
 /// Why a request got no answer, in a few plain words: "connection refused", "timed out", ...
 ///
 /// reqwest's own message is "error sending request"; the deepest cause says what happened.
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "timed out".to_string();
     }

@@ -55,7 +55,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         None => {}
     }
     let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
-    let lab = Lab::new(targets, Duration::from_secs(args.timeout_secs))?;
+    let lab = Lab::new(targets, Duration::from_secs(args.timeout_secs))?
+        .with_admin_token(args.admin_token.clone());
     lab.check_reachable().await?;
     let strategies = lab.strategies().await?;
     let known = lab::strategy_names(&strategies)?;

@@ -1,10 +1,320 @@
-//! `test_concurrent chaos`: load over every instance while Redis nodes fail (to be built, issue 5).
+//! `test_concurrent chaos`: load over every instance while Redis nodes (and app instances) fail.
+//!
+//! Each strategy under test gets its own event ("chaos: <strategy>") and plays rounds on it:
+//! reset to `--capacity` tickets, `--concurrency` requests at a time spread over the targets
+//! until it sells out, wait for every request in flight, then read the event's audit. Meanwhile
+//! a fault injector pauses (SIGSTOP) and kills (SIGKILL) the Redis nodes the lab uses, found by
+//! the pidfiles `start.sh` writes, and with `--faults app-kill` kills an app instance and starts
+//! it again with the command line it had. At the end every fault is healed, the lock TTL is let
+//! pass, and the nodes are scanned for `lock:*` keys: any left is a lock held past its TTL.
+//!
+//! The verdict, as everywhere in the lab, comes from the audit: a round whose event is not clean
+//! (oversold, lost updates, negative availability) is a violation. The answers are only counted
+//! to show what the faults cost (503s while a quorum is gone, requests an instance took down).
 
+mod faults;
+mod load;
+mod locks;
+mod processes;
+mod report;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 use clap::Args;
+use serde_json::Value;
 
+use crate::cli::parse_targets;
+use crate::lab::Lab;
+
+pub use faults::FaultKind;
+
+const EXAMPLES: &str = "\
+Examples:
+  ./start.sh && test_concurrent chaos --duration 5m
+                              five minutes against the lab start.sh runs (.run/ in this directory)
+  test_concurrent chaos --duration 60s --faults redis-pause,redis-kill,app-kill
+                              also kill an app instance now and then, and start it again
+  test_concurrent chaos --duration 30s --strategy redlock,fenced --json
+
+Exit status: 0 when no strategy under test had an invariant violation and no lock was held past
+its TTL; 1 when one did; 2 when the run could not be made (a target that does not answer, a
+pidfile that is missing: start the lab with ./start.sh, or point --run-dir at its pidfiles).";
+
+/// Load over every instance and the safe strategies while Redis nodes are stopped, paused and
+/// restarted; ends with the invariant violations per strategy from the audit.
 #[derive(Args, Debug)]
-pub struct ChaosArgs {}
+#[command(after_help = EXAMPLES)]
+pub struct ChaosArgs {
+    /// Base URLs of the app instances (repeat the flag or separate with commas). Bookings are
+    /// spread over all of them; an app's pidfile is looked up by its port.
+    #[arg(
+        long = "target",
+        value_name = "URL",
+        value_delimiter = ',',
+        env = "TARGETS",
+        default_value = "http://127.0.0.1:8080,http://127.0.0.1:8081"
+    )]
+    pub targets: Vec<String>,
 
-pub async fn run(_args: ChaosArgs) -> anyhow::Result<bool> {
-    anyhow::bail!("test_concurrent chaos is not built yet")
+    /// How long to run the load and inject faults: 90, 90s, 5m, 1h (then faults are healed,
+    /// the lock TTL is let pass, and the run is judged).
+    #[arg(long, value_name = "D", value_parser = parse_duration, default_value = "60s")]
+    pub duration: Duration,
+
+    /// Where start.sh keeps its pidfiles: redis-<port>.pid for each Redis node the first target
+    /// reports in /health, app-<port>.pid for each target (with --faults app-kill).
+    #[arg(long, value_name = "DIR", default_value = ".run")]
+    pub run_dir: PathBuf,
+
+    /// The faults to inject, in turn (comma-separated): redis-pause (SIGSTOP, then SIGCONT),
+    /// redis-kill (SIGKILL, restarted empty after at least one lock TTL, as Redlock requires of
+    /// nodes without persistence), app-kill (SIGKILL an app instance, start it again), or none.
+    #[arg(
+        long,
+        value_name = "KIND[,KIND...]",
+        value_delimiter = ',',
+        value_enum,
+        default_value = "redis-pause,redis-kill"
+    )]
+    pub faults: Vec<FaultKind>,
+
+    /// Mean seconds between two faults (0.2 to 3600); each is drawn between half and one and a
+    /// half times this.
+    #[arg(long, value_name = "SECS", default_value_t = 4.0, value_parser = parse_fault_every)]
+    pub fault_every: f64,
+
+    /// Most Redis nodes down or paused at once [default: a minority, (N-1)/2, at least 1].
+    #[arg(long, value_name = "N")]
+    pub max_nodes_down: Option<usize>,
+
+    /// Strategies to load (repeat or comma-separate) [default: every strategy the server calls
+    /// safe over several instances and can run on its database].
+    #[arg(long = "strategy", value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub strategies: Vec<String>,
+
+    /// Tickets each round starts with (1 to 1000).
+    #[arg(long, value_name = "C", default_value_t = 5,
+          value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub capacity: i64,
+
+    /// Requests in flight at once per strategy (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+
+    /// The race window sent with every booking (0 to 30000 ms).
+    #[arg(long, value_name = "MS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub race_window_ms: u64,
+
+    /// The lock TTL sent with every booking (10 to 300000 ms). A killed node stays down at least
+    /// this long, and the final lock scan waits this long after the last request.
+    #[arg(long, value_name = "MS", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(10..=300_000))]
+    pub ttl_ms: u64,
+
+    /// The redis-server binary used to restart a killed node.
+    #[arg(long, value_name = "PATH", default_value = "redis-server", env = "REDIS_SERVER")]
+    pub redis_server: String,
+
+    /// Seed of the fault injector's choices, to repeat a run [default: random].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Seconds between two progress lines on stderr (1 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub progress_every: u64,
+
+    /// The lab's admin token, for creating and resetting the chaos events off loopback.
+    #[arg(long, value_name = "TOKEN", env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Print the report as one JSON document on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
+    let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
+    let lab = Lab::new(targets.clone(), Duration::from_secs(30))?
+        .with_admin_token(args.admin_token.clone());
+    lab.check_reachable().await?;
+    let health: Value = lab
+        .client()
+        .get(format!("{}/health", targets[0]))
+        .send()
+        .await?
+        .json()
+        .await
+        .context("GET /health did not answer JSON; is the target the oversold lab?")?;
+    let database = health["database"]["backend"]
+        .as_str()
+        .unwrap_or("?")
+        .to_string();
+    let node_urls: Vec<String> = health["redis"]["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter_map(|n| n["url"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let strategies = pick_strategies(&lab, &args.strategies, &database).await?;
+    let processes = processes::Lab::find(&args, &targets, &node_urls)?;
+    let max_down = args
+        .max_nodes_down
+        .unwrap_or((node_urls.len().saturating_sub(1) / 2).max(1));
+
+    eprintln!(
+        "chaos: {} over {} ({database}, {} Redis nodes), strategies {}; faults {} about every {}s, \
+         at most {max_down} node(s) down at once",
+        report::seconds(args.duration),
+        targets.join(", "),
+        node_urls.len(),
+        strategies.join(", "),
+        faults::describe_kinds(&args.faults),
+        args.fault_every
+    );
+    let settings = load::Settings {
+        capacity: args.capacity,
+        concurrency: args.concurrency,
+        race_window_ms: args.race_window_ms,
+        ttl_ms: args.ttl_ms,
+    };
+    let events = load::prepare_events(&lab, &strategies, args.capacity).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let stats = load::Stats::new(&strategies);
+    let load = load::start(&lab, &events, settings, stats.clone(), stop.clone());
+    let injector = faults::Injector::new(processes, &args, max_down);
+    let fault_log = injector.log();
+    let faulting = tokio::spawn(injector.run(stop.clone()));
+
+    let ticker = tokio::spawn(report::progress(
+        stats.clone(),
+        fault_log.clone(),
+        started,
+        args.duration,
+        Duration::from_secs(args.progress_every),
+        stop.clone(),
+    ));
+    tokio::time::sleep(args.duration).await;
+    stop.store(true, Ordering::SeqCst);
+    eprintln!("chaos: time is up; letting requests in flight finish and healing every fault");
+    let processes = faulting.await.context("the fault injector panicked")??;
+    for task in load {
+        task.await.context("a load task panicked")?;
+    }
+    ticker.abort();
+
+    let ttl = Duration::from_millis(args.ttl_ms);
+    let wait = ttl + Duration::from_secs(1);
+    eprintln!(
+        "chaos: waiting {} (the lock TTL and a second) before scanning for locks left held",
+        report::seconds(wait)
+    );
+    tokio::time::sleep(wait).await;
+    let stuck = locks::scan(&processes.redis_ports()).await?;
+    let report = report::Report::new(
+        &args,
+        &targets,
+        &database,
+        node_urls.len(),
+        started.elapsed(),
+        &stats,
+        &fault_log,
+        stuck,
+        wait,
+    );
+    report.print(args.json)?;
+    Ok(report.passed())
+}
+
+/// The strategies to load: those asked for, or every one the server calls safe over several
+/// instances and can run on its database.
+async fn pick_strategies(
+    lab: &Lab,
+    asked: &[String],
+    database: &str,
+) -> anyhow::Result<Vec<String>> {
+    let offered = lab.strategies().await?;
+    let names = crate::lab::strategy_names(&offered)?;
+    if !asked.is_empty() {
+        for name in asked {
+            if !names.contains(name) {
+                anyhow::bail!(
+                    "unknown strategy {name:?}; the server offers: {}",
+                    names.join(", ")
+                );
+            }
+        }
+        return Ok(asked.to_vec());
+    }
+    let database = database.to_lowercase();
+    Ok(offered
+        .iter()
+        .filter(|s| s["expected"]["two_instances"] == "safe")
+        .filter(|s| {
+            s["databases"]
+                .as_array()
+                .is_some_and(|dbs| dbs.iter().any(|d| d.as_str() == Some(database.as_str())))
+        })
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect())
+}
+
+/// `90`, `90s`, `1500ms`, `5m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("{text:?}: the unit must be ms, s, m or h")),
+    };
+    if !(1.0..=86_400.0).contains(&seconds) {
+        return Err(format!("{text:?} must be between 1s and 24h"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_fault_every(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if (0.2..=3600.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("--fault-every must be between 0.2 and 3600 (got {value})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_with_or_without_a_unit() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-3").is_err());
+    }
 }

@@ -1,0 +1,302 @@
+//! The load of a chaos run: rounds per strategy on its own event, each judged by the audit.
+//!
+//! A round resets the event, lets `concurrency` workers book until each is told sold out, waits
+//! for every request in flight, and only then reads the audit, so no reset or late write of the
+//! run itself can make an event look wrong. Requests go round-robin over the targets; one that
+//! is down (killed by the injector) costs a "no answer" and a short pause, not the round.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::task::JoinHandle;
+
+use crate::lab::{describe, Audit, Lab};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub capacity: i64,
+    pub concurrency: u32,
+    pub race_window_ms: u64,
+    pub ttl_ms: u64,
+}
+
+/// The event a strategy plays its rounds on.
+#[derive(Clone, Debug)]
+pub struct ChaosEvent {
+    pub strategy: String,
+    pub id: i64,
+}
+
+/// What one strategy's requests and rounds came to.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StrategyStats {
+    pub sent: u64,
+    pub answered: u64,
+    /// No HTTP answer: the instance was down or was killed mid-request.
+    pub no_answer: u64,
+    pub created: u64,
+    pub sold_out: u64,
+    pub stale_fence: u64,
+    /// 503: the lock or the database could not be had (a quorum gone, a node paused).
+    pub unavailable: u64,
+    pub other: u64,
+    pub rounds: u64,
+    /// Booking rows over all rounds, from the audits.
+    pub booked: i64,
+    /// Rounds whose audit was not clean.
+    pub violations: u64,
+    pub oversold: i64,
+    /// Rounds that ended without an audit (no instance answered for a minute).
+    pub unaudited: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_violation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_other: Option<String>,
+}
+
+/// Every strategy's numbers, shared by the workers, the progress line and the report.
+#[derive(Clone)]
+pub struct Stats(Arc<Mutex<BTreeMap<String, StrategyStats>>>);
+
+impl Stats {
+    pub fn new(strategies: &[String]) -> Stats {
+        Stats(Arc::new(Mutex::new(
+            strategies
+                .iter()
+                .map(|s| (s.clone(), StrategyStats::default()))
+                .collect(),
+        )))
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, StrategyStats> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn update(&self, strategy: &str, f: impl FnOnce(&mut StrategyStats)) {
+        f(self.0.lock().unwrap().entry(strategy.to_string()).or_default());
+    }
+}
+
+/// Finds each strategy's event ("chaos: <strategy>") or creates it.
+pub async fn prepare_events(
+    lab: &Lab,
+    strategies: &[String],
+    capacity: i64,
+) -> anyhow::Result<Vec<ChaosEvent>> {
+    let target = &lab.targets[0];
+    let existing: Value = lab
+        .client()
+        .get(format!("{target}/events"))
+        .send()
+        .await?
+        .json()
+        .await
+        .context("GET /events did not answer JSON")?;
+    let mut events = Vec::new();
+    for strategy in strategies {
+        let name = format!("chaos: {strategy}");
+        let found = existing
+            .as_array()
+            .and_then(|all| all.iter().find(|e| e["name"] == name.as_str()))
+            .and_then(|e| e["id"].as_i64());
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let response = lab
+                    .admin_post(target, "/events")
+                    .json(&json!({ "name": name, "capacity": capacity }))
+                    .send()
+                    .await?;
+                let status = response.status();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                if status.as_u16() != 201 {
+                    bail!(
+                        "POST /events answered {status}: {} (off loopback, give --admin-token)",
+                        body["message"].as_str().unwrap_or("no message")
+                    );
+                }
+                body["id"].as_i64().context("POST /events answered no id")?
+            }
+        };
+        events.push(ChaosEvent {
+            strategy: strategy.clone(),
+            id,
+        });
+    }
+    Ok(events)
+}
+
+/// Starts one task per strategy; each ends after `stop` once its round is judged.
+pub fn start(
+    lab: &Lab,
+    events: &[ChaosEvent],
+    settings: Settings,
+    stats: Stats,
+    stop: Arc<AtomicBool>,
+) -> Vec<JoinHandle<()>> {
+    let next_target = Arc::new(AtomicUsize::new(0));
+    events
+        .iter()
+        .map(|event| {
+            let player = Player {
+                lab: lab.clone(),
+                event: event.clone(),
+                settings,
+                stats: stats.clone(),
+                stop: stop.clone(),
+                next_target: next_target.clone(),
+            };
+            tokio::spawn(player.play())
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+struct Player {
+    lab: Lab,
+    event: ChaosEvent,
+    settings: Settings,
+    stats: Stats,
+    stop: Arc<AtomicBool>,
+    next_target: Arc<AtomicUsize>,
+}
+
+impl Player {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn target(&self) -> &str {
+        let n = self.next_target.fetch_add(1, Ordering::Relaxed);
+        &self.lab.targets[n % self.lab.targets.len()]
+    }
+
+    async fn play(self) {
+        while !self.stopped() {
+            if !self.reset().await {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            let workers: Vec<_> = (0..self.settings.concurrency)
+                .map(|_| tokio::spawn(self.clone().book_until_sold_out()))
+                .collect();
+            for worker in workers {
+                let _ = worker.await;
+            }
+            let strategy = self.event.strategy.clone();
+            match self.audit().await {
+                Some(audit) => self.stats.update(&strategy, |s| {
+                    s.rounds += 1;
+                    s.booked += audit.booked;
+                    if !audit.clean {
+                        s.violations += 1;
+                        s.oversold += audit.oversold;
+                        s.first_violation.get_or_insert_with(|| {
+                            format!(
+                                "event {}: capacity {}, booked {}, available {}, oversold {}, lost updates {}",
+                                self.event.id, audit.capacity, audit.booked, audit.available,
+                                audit.oversold, audit.lost_updates
+                            )
+                        });
+                    }
+                }),
+                None => self.stats.update(&strategy, |s| s.unaudited += 1),
+            }
+        }
+    }
+
+    /// Resets the event through whichever target answers; false when none did.
+    async fn reset(&self) -> bool {
+        for _ in 0..self.lab.targets.len() {
+            let sent = self
+                .lab
+                .admin_post(self.target(), &format!("/reset/{}", self.event.id))
+                .json(&json!({ "capacity": self.settings.capacity }))
+                .send()
+                .await;
+            if sent.is_ok_and(|r| r.status().is_success()) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The event's audit from whichever target answers, trying for up to a minute.
+    async fn audit(&self) -> Option<Audit> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let url = format!("{}/events/{}", self.target(), self.event.id);
+            if let Ok(response) = self.lab.client().get(url).send().await {
+                if let Ok(body) = response.json::<Value>().await {
+                    if let Ok(audit) = serde_json::from_value(body["audit"].clone()) {
+                        return Some(audit);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        None
+    }
+
+    async fn book_until_sold_out(self) {
+        let path = format!(
+            "/book/{}/{}?race_window_ms={}&ttl_ms={}",
+            self.event.strategy, self.event.id, self.settings.race_window_ms, self.settings.ttl_ms
+        );
+        let strategy = self.event.strategy.clone();
+        while !self.stopped() {
+            let url = format!("{}{path}", self.target());
+            self.stats.update(&strategy, |s| s.sent += 1);
+            let answer = match self.lab.client().post(url).send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    Ok((status, body))
+                }
+                Err(e) => Err(describe(&e)),
+            };
+            let mut sold_out = false;
+            let mut back_off = false;
+            self.stats.update(&strategy, |s| match answer {
+                Ok((status, body)) => {
+                    s.answered += 1;
+                    match (status, body["error"].as_str()) {
+                        (201, _) => s.created += 1,
+                        (409, Some("sold_out")) => {
+                            s.sold_out += 1;
+                            sold_out = true;
+                        }
+                        (409, Some("stale_fence")) => s.stale_fence += 1,
+                        (503, _) => {
+                            s.unavailable += 1;
+                            back_off = true;
+                        }
+                        (status, code) => {
+                            s.other += 1;
+                            back_off = true;
+                            s.first_other.get_or_insert_with(|| {
+                                format!("{status} {}", code.unwrap_or("(no error code)"))
+                            });
+                        }
+                    }
+                }
+                Err(reason) => {
+                    s.no_answer += 1;
+                    back_off = true;
+                    s.first_other.get_or_insert(format!("no answer: {reason}"));
+                }
+            });
+            if sold_out {
+                return;
+            }
+            if back_off {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
