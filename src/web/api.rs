@@ -318,15 +318,24 @@ fn check_capacity(capacity: i64) -> Result<i64, AppError> {
     }
 }
 
-/// A short single-line text: trimmed, 1 to 100 characters, no control characters.
+/// A short single-line text: trimmed, 1 to 100 characters, no control characters, and none of
+/// the invisible ones that make a name display as something else (bidirectional overrides,
+/// zero-width characters), since names end up on the dashboard and in the logs.
 fn clean_text(field: &str, value: &str) -> Result<String, AppError> {
     let value = value.trim();
     let chars = value.chars().count();
-    if chars == 0 || chars > 100 || value.chars().any(char::is_control) {
+    if chars == 0 || chars > 100 || value.chars().any(|c| c.is_control() || invisible(c)) {
         return Err(AppError::bad_request(
             "invalid_input",
-            format!("{field} must be 1 to 100 characters on one line"),
+            format!(
+                "{field} must be 1 to 100 characters on one line, without control or invisible \
+                 formatting characters"
+            ),
         ));
     }
     Ok(value.to_string())
+}
+
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
