@@ -145,3 +145,46 @@ on_every_database! {
         assert!(!html.contains("OVERSOLD"), "{html}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_when_the_database_is_gone() {
+    use sqlx::Connection;
+    let app = spawn_app(Backend::Postgres).await;
+    assert_eq!(app.get("/health").await.status().as_u16(), 200);
+
+    let admin_url =
+        std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL (./test.sh sets it)");
+    let name = app
+        .database
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let response = app.get("/health").await;
+    assert_eq!(response.status().as_u16(), 503, "no database, no booking");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["database"]["up"], false);
+    assert!(
+        body["database"]["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["redis"]["nodes"][0]["up"], true, "{body}");
+    assert!(
+        body["redis"]["nodes"][0]["latency_ms"].is_number(),
+        "{body}"
+    );
+}

@@ -194,7 +194,7 @@ on_every_database! {
         sweep.json("/events", "{\"capacity\": 1}", Some(400)).await;
         sweep.json("/events", "", Some(400)).await;
 
-        assert!(sweep.checked > 300, "only {} requests checked", sweep.checked);
+        assert!(sweep.checked >= 250, "only {} requests checked", sweep.checked);
         assert_eq!(snapshot(&app).await, before, "bad input changed the database");
 
         // The sweep refused what it should, not everything: good input still works.

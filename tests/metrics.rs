@@ -10,8 +10,14 @@ use testkit::{fire_together, on_every_database, spawn_app, Backend, TestApp};
 async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
     let response = app.get("/metrics").await;
     assert_eq!(response.status().as_u16(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
     let text = response.text().await.unwrap();
     assert!(text.trim_end().ends_with("# EOF"), "{text}");
     text.lines()

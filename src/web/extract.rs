@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use crate::config::MAX_BODY_BYTES;
 use crate::error::AppError;
 
-/// An optional JSON body: empty means `None`, anything else must parse as `T`. Bodies over
+/// An optional JSON body: empty means `None`, anything else must be a JSON object that parses
+/// as `T`. Bodies over
 /// [`MAX_BODY_BYTES`] are refused with 413 before they are buffered.
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -48,14 +49,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(None));
             }
-            serde_json::from_slice(&body)
+            let invalid = |e: serde_json::Error| {
+                AppError::bad_request(
+                    "invalid_json",
+                    format!("the body is not the JSON this route takes: {e}"),
+                )
+            };
+            // Only an object: serde would also read a struct from `[]` or a field list.
+            let value: serde_json::Value = serde_json::from_slice(&body).map_err(invalid)?;
+            if !value.is_object() {
+                return Err(AppError::bad_request(
+                    "invalid_json",
+                    "the body must be a JSON object, e.g. {\"customer\": \"Ada\"}",
+                ));
+            }
+            serde_json::from_value(value)
                 .map(|value| OptionalJson(Some(value)))
-                .map_err(|e| {
-                    AppError::bad_request(
-                        "invalid_json",
-                        format!("the body is not the JSON this route takes: {e}"),
-                    )
-                })
+                .map_err(invalid)
         })
     }
 }

@@ -136,7 +136,12 @@ pub struct Args {
 
     /// The lab's admin token, sent with every reset (POST /reset/{id}); needed only when the lab
     /// is served beyond loopback, where resets refuse requests without it.
-    #[arg(long, value_name = "TOKEN", env = "ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
 
     /// Give up on a single HTTP request after this many seconds (1 to 3600); a booking that

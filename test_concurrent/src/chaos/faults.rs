@@ -166,10 +166,11 @@ impl Injector {
         busy.lock().unwrap().insert(port);
         let lasting = match kind {
             FaultKind::RedisPause => Duration::from_secs_f64(self.rng.random_range(0.5..3.0)),
-            FaultKind::RedisKill => self
-                .ttl
-                .max(Duration::from_secs_f64(self.rng.random_range(1.0..4.0)))
-                + Duration::from_millis(500),
+            FaultKind::RedisKill => {
+                self.ttl
+                    .max(Duration::from_secs_f64(self.rng.random_range(1.0..4.0)))
+                    + Duration::from_millis(500)
+            }
             _ => Duration::from_secs(1),
         };
         let at = self.started.elapsed();

@@ -78,7 +78,12 @@ impl Stats {
     }
 
     fn update(&self, strategy: &str, f: impl FnOnce(&mut StrategyStats)) {
-        f(self.0.lock().unwrap().entry(strategy.to_string()).or_default());
+        f(self
+            .0
+            .lock()
+            .unwrap()
+            .entry(strategy.to_string())
+            .or_default());
     }
 }
 

@@ -93,7 +93,11 @@ pub struct ChaosArgs {
 
     /// Strategies to load (repeat or comma-separate) [default: every strategy the server calls
     /// safe over several instances and can run on its database].
-    #[arg(long = "strategy", value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    #[arg(
+        long = "strategy",
+        value_name = "NAME[,NAME...]",
+        value_delimiter = ','
+    )]
     pub strategies: Vec<String>,
 
     /// Tickets each round starts with (1 to 1000).
@@ -118,7 +122,12 @@ pub struct ChaosArgs {
     pub ttl_ms: u64,
 
     /// The redis-server binary used to restart a killed node.
-    #[arg(long, value_name = "PATH", default_value = "redis-server", env = "REDIS_SERVER")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "redis-server",
+        env = "REDIS_SERVER"
+    )]
     pub redis_server: String,
 
     /// Seed of the fault injector's choices, to repeat a run [default: random].
@@ -131,7 +140,12 @@ pub struct ChaosArgs {
     pub progress_every: u64,
 
     /// The lab's admin token, for creating and resetting the chaos events off loopback.
-    #[arg(long, value_name = "TOKEN", env = "ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
 
     /// Print the report as one JSON document on stdout instead of text.
@@ -299,7 +313,9 @@ fn parse_fault_every(text: &str) -> Result<f64, String> {
     if (0.2..=3600.0).contains(&value) {
         Ok(value)
     } else {
-        Err(format!("--fault-every must be between 0.2 and 3600 (got {value})"))
+        Err(format!(
+            "--fault-every must be between 0.2 and 3600 (got {value})"
+        ))
     }
 }
 
@@ -311,7 +327,10 @@ mod tests {
     fn durations_read_with_or_without_a_unit() {
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("0s").is_err());

@@ -62,8 +62,9 @@ impl Lab {
             lab.redis_ports.push(port);
         }
         for target in targets {
-            let port = local_port(target)
-                .with_context(|| format!("chaos only faults app instances on 127.0.0.1, not {target}"))?;
+            let port = local_port(target).with_context(|| {
+                format!("chaos only faults app instances on 127.0.0.1, not {target}")
+            })?;
             if args.faults.contains(&FaultKind::AppKill) {
                 if !Path::new("/proc/self/cmdline").exists() {
                     bail!("--faults app-kill reads how to restart an instance from /proc, which only Linux has");
@@ -145,16 +146,28 @@ impl Lab {
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
             .args(["--pidfile", &format!("{dir}/redis-{port}.pid")])
-            .args(["--logfile", &format!("{dir}/redis-{port}.log"), "--dir", &dir])
+            .args([
+                "--logfile",
+                &format!("{dir}/redis-{port}.log"),
+                "--dir",
+                &dir,
+            ])
             .stdin(Stdio::null())
             .status()
-            .with_context(|| format!("could not run {} to restart port {port}", self.redis_server))?;
+            .with_context(|| {
+                format!("could not run {} to restart port {port}", self.redis_server)
+            })?;
         if !status.success() {
-            bail!("{} exited with {status} restarting port {port}; see {dir}/redis-{port}.log", self.redis_server);
+            bail!(
+                "{} exited with {status} restarting port {port}; see {dir}/redis-{port}.log",
+                self.redis_server
+            );
         }
-        wait_until(Duration::from_secs(10), || port_open(port) && self.redis_pid(port).is_ok())
-            .await
-            .with_context(|| format!("the restarted Redis node on {port} does not answer"))
+        wait_until(Duration::from_secs(10), || {
+            port_open(port) && self.redis_pid(port).is_ok()
+        })
+        .await
+        .with_context(|| format!("the restarted Redis node on {port} does not answer"))
     }
 
     /// Reads how the app on `port` was started, then SIGKILLs it.

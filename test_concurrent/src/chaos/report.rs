@@ -177,20 +177,42 @@ impl Report {
             out,
             "faults     {} injected{}",
             self.faults_injected,
-            if kinds.is_empty() { String::new() } else { format!(": {}", kinds.join(", ")) }
+            if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", kinds.join(", "))
+            }
         )?;
         writeln!(out)?;
         writeln!(
             out,
             "{:<12} {:>7} {:>7} {:>6} {:>8} {:>6} {:>6} {:>6} {:>6} {:>9} {:>10}",
-            "strategy", "sent", "rounds", "booked", "sold out", "stale", "503", "other", "no ans", "unjudged", "violations"
+            "strategy",
+            "sent",
+            "rounds",
+            "booked",
+            "sold out",
+            "stale",
+            "503",
+            "other",
+            "no ans",
+            "unjudged",
+            "violations"
         )?;
         for (name, s) in &self.strategies {
             writeln!(
                 out,
                 "{name:<12} {:>7} {:>7} {:>6} {:>8} {:>6} {:>6} {:>6} {:>6} {:>9} {:>10}",
-                s.sent, s.rounds, s.booked, s.sold_out, s.stale_fence, s.unavailable, s.other,
-                s.no_answer, s.unaudited, s.violations
+                s.sent,
+                s.rounds,
+                s.booked,
+                s.sold_out,
+                s.stale_fence,
+                s.unavailable,
+                s.other,
+                s.no_answer,
+                s.unaudited,
+                s.violations
             )?;
             if let Some(first) = &s.first_violation {
                 writeln!(out, "             first violation: {first}")?;
@@ -205,7 +227,11 @@ impl Report {
             self.ttl_ms
         )?;
         for lock in &self.locks_held_past_ttl {
-            writeln!(out, "           {} {} (PTTL {} ms)", lock.node, lock.key, lock.pttl_ms)?;
+            writeln!(
+                out,
+                "           {} {} (PTTL {} ms)",
+                lock.node, lock.key, lock.pttl_ms
+            )?;
         }
         if self.ok {
             writeln!(
