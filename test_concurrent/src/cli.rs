@@ -156,7 +156,7 @@ pub struct Args {
 pub enum Command {
     /// Load on every instance and the safe strategies while Redis nodes are stopped, paused and
     /// restarted; ends with the invariant violations per strategy from the audit.
-    Chaos(crate::chaos::ChaosArgs),
+    Chaos(Box<crate::chaos::ChaosArgs>),
     /// What each strategy costs: throughput and latency per strategy and concurrency.
     Bench(crate::bench::BenchArgs),
 }

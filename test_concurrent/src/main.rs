@@ -50,7 +50,7 @@ fn exit_status(outcome: &anyhow::Result<bool>) -> u8 {
 
 async fn run(args: Args) -> anyhow::Result<bool> {
     match args.command {
-        Some(Command::Chaos(chaos)) => return chaos::run(chaos).await,
+        Some(Command::Chaos(chaos)) => return chaos::run(*chaos).await,
         Some(Command::Bench(bench)) => return bench::run(bench).await,
         None => {}
     }

@@ -1,6 +1,7 @@
 //! The fault injector: one fault at a time, in turn over the kinds asked for, healed on a clock.
 //!
-//! Kinds are taken in turn rather than at random so that even a short run sees each of them;
+//! Kinds are taken in turn rather than at random so that even a short run sees each of them
+//! (a kind waits for its turn while too much is down already);
 //! which node or instance, and for how long, is random (from `--seed`). At most
 //! `--max-nodes-down` nodes are down or paused at once, and at most one app instance, and never
 //! the last one serving. A killed node stays down at least one lock TTL before it restarts empty:
@@ -121,10 +122,12 @@ impl Injector {
             if sleep_unless_stopped(Duration::from_secs_f64(pause), &stop).await {
                 break;
             }
+            // A kind that cannot be injected now (too many nodes down) keeps its turn, so the
+            // kinds alternate however long each fault lasts.
             let kind = self.kinds[turn % self.kinds.len()];
-            turn += 1;
             if let Some(heal) = self.inject(kind, &down).await? {
                 healing.spawn(heal);
+                turn += 1;
             }
             // Surface a failed heal now rather than at the end.
             while let Some(done) = healing.try_join_next() {
@@ -154,7 +157,7 @@ impl Injector {
         };
         let candidates: Vec<u16> = {
             let busy = busy.lock().unwrap();
-            if busy.len() >= limit || (kind == FaultKind::AppKill && ports.len() < 2) {
+            if busy.len() >= limit {
                 return Ok(None);
             }
             ports.into_iter().filter(|p| !busy.contains(p)).collect()

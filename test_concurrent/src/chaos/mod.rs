@@ -155,6 +155,12 @@ pub struct ChaosArgs {
 
 pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
     let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
+    if args.faults.contains(&FaultKind::AppKill) && targets.len() < 2 {
+        anyhow::bail!(
+            "--faults app-kill needs two targets or more, so that one instance keeps serving \
+             while the other is down"
+        );
+    }
     let lab = Lab::new(targets.clone(), Duration::from_secs(30))?
         .with_admin_token(args.admin_token.clone());
     lab.check_reachable().await?;
