@@ -4,10 +4,12 @@
 //! listener and returns the running [`Server`]: `main.rs` calls it on the configured address,
 //! tests call it on port 0. [`lock`] is the distributed-lock library, free of HTTP and SQL;
 //! [`store`] holds events and bookings and the `audit` every verdict comes from; [`strategy`] is
-//! the catalogue of ways to protect a booking; [`web`] is the API and the dashboard.
+//! the catalogue of ways to protect a booking; [`experiment`] runs the dashboard's fights;
+//! [`web`] is the API and the dashboard.
 
 pub mod config;
 pub mod error;
+pub mod experiment;
 pub mod lock;
 pub mod state;
 pub mod store;
@@ -15,7 +17,7 @@ pub mod strategy;
 pub mod trace;
 pub mod web;
 
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 
 use actix_web::dev::Server;
 use actix_web::{web as actix, App, HttpServer};
@@ -24,6 +26,7 @@ use tracing_actix_web::TracingLogger;
 
 pub use config::Config;
 
+use crate::experiment::Runner;
 use crate::lock::LockManager;
 use crate::state::{AppState, Defaults};
 use crate::store::Store;
@@ -48,6 +51,7 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Server
             .unwrap_or_else(|| address.to_string()),
         local_locks: Default::default(),
         defaults: Defaults::from_config(&config),
+        experiments: Runner::new(reachable_url(address), &config.peers),
         config,
     });
     tracing::info!(
@@ -66,4 +70,15 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Server
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The base URL this instance reaches itself at: its own address, with loopback standing in for
+/// "every address" (0.0.0.0 or ::), which cannot be connected to.
+fn reachable_url(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
 }

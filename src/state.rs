@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::experiment::Runner;
 use crate::lock::{LockManager, RetryPolicy};
 use crate::store::Store;
 use crate::strategy::LocalLocks;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub local_locks: LocalLocks,
     pub defaults: Defaults,
     pub config: Config,
+    /// Runs the dashboard's experiments against this instance and its `--peers`.
+    pub experiments: Runner,
 }
 
 /// Server-wide knob values a request may override.

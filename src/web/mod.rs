@@ -1,10 +1,12 @@
-//! The HTTP faces of the lab: the JSON API, the dashboard and health, wired in one place.
+//! The HTTP faces of the lab: the JSON API, experiments, the dashboard and health, wired in one
+//! place.
 //!
 //! Every resource answers a wrong method with a JSON 405 and every unknown path with a JSON 404,
 //! so a client never has to parse anything but `{"error", "message"}` on failure.
 
 mod api;
 mod dashboard;
+mod experiments;
 mod extract;
 mod health;
 
@@ -16,8 +18,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     extract::configure_errors(cfg);
     cfg.service(resource("/").route(web::get().to(dashboard::page)))
         .service(resource("/static/style.css").route(web::get().to(dashboard::stylesheet)))
-        .service(resource("/ui/reset").route(web::post().to(dashboard::reset_all)))
-        .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::reset_one)))
+        .service(resource("/static/dashboard.js").route(web::get().to(dashboard::script)))
+        .service(resource("/ui/reset").route(web::post().to(dashboard::forms::reset_all)))
+        .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::forms::reset_one)))
+        // Experiments: the state-changing routes are the two POSTs (each resets an event and
+        // fires bookings); the GETs only read the history.
+        .service(
+            resource("/experiments")
+                .route(web::get().to(experiments::list))
+                .route(web::post().to(experiments::run)),
+        )
+        .service(resource("/experiments/{id}").route(web::get().to(experiments::show)))
+        .service(
+            resource("/ui/experiments").route(web::post().to(dashboard::forms::run_experiment)),
+        )
         .service(resource("/health").route(web::get().to(health::health)))
         .service(
             resource("/events")

@@ -39,6 +39,8 @@ pub struct AppOptions {
     pub race_window_ms: u64,
     /// How many private Redis nodes to start when `redis` and `redis_urls` are unset.
     pub redis_nodes: usize,
+    /// Other instances' base URLs (`--peers`), where the experiments' "all instances" go.
+    pub peers: Vec<String>,
 }
 
 impl AppOptions {
@@ -51,6 +53,7 @@ impl AppOptions {
             instance_name: "app-1".to_string(),
             race_window_ms: 200,
             redis_nodes: 1,
+            peers: Vec::new(),
         }
     }
 }
@@ -79,7 +82,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         database_url: database.url.clone(),
         redis_urls,
         instance_name: Some(options.instance_name.clone()),
-        peers: Vec::new(),
+        peers: options.peers,
         race_window_ms: options.race_window_ms,
         lock_ttl_ms: 10_000,
         lock_wait_ms: 15_000,
@@ -108,7 +111,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
 }
 
 impl TestApp {
-    /// A second instance of the app over the same database and Redis nodes.
+    /// A second instance of the app over the same database and Redis nodes, which knows this
+    /// one as its peer (its experiments can fan out over both).
     pub async fn spawn_twin(&self, instance_name: &str) -> TestApp {
         spawn_app_with(AppOptions {
             backend: self.database.backend,
@@ -118,6 +122,7 @@ impl TestApp {
             instance_name: instance_name.to_string(),
             race_window_ms: 200,
             redis_nodes: self.redis.len(),
+            peers: vec![self.address.clone()],
         })
         .await
     }
