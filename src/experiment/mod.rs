@@ -68,6 +68,9 @@ pub struct Answer {
     pub sent_ms: f64,
     /// From sending the request to reading the whole answer.
     pub latency_ms: f64,
+    /// When the server took the request, on the same clock as `sent_ms`; the trace's marks count
+    /// from here.
+    pub started_ms: f64,
     /// The server's marks (lock taken, read, write, release, lease end) from the answer's body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Marks>,
@@ -80,14 +83,6 @@ impl Answer {
             .as_ref()
             .map(|t| t.instance.as_str())
             .unwrap_or("?")
-    }
-
-    /// When the server took the request, on the experiment's clock. The server's marks count
-    /// from there; the network time (a small part of the latency on one machine) is split evenly
-    /// between the way there and the way back.
-    pub fn server_start_ms(&self) -> f64 {
-        let server = self.trace.as_ref().map_or(0.0, |t| t.total_ms);
-        self.sent_ms + ((self.latency_ms - server) / 2.0).max(0.0)
     }
 
     pub fn outcome(&self) -> String {

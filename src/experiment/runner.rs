@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tokio::sync::{Barrier, Mutex};
 use tracing::info;
@@ -35,6 +36,7 @@ struct Sent {
     index: usize,
     target: String,
     at: Instant,
+    wall: DateTime<Utc>,
     latency: Duration,
     status: u16,
     body: Value,
@@ -98,7 +100,7 @@ impl Runner {
         let timeout = state.defaults.retry.budget
             + Duration::from_millis(spec.race_window_ms)
             + Duration::from_secs(30);
-        let created_at = chrono::Utc::now();
+        let created_at = Utc::now();
         let sent = self.fire(&spec, &targets, timeout).await;
         let answers = line_up(sent);
         let duration_ms = answers
@@ -157,7 +159,7 @@ impl Runner {
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    let at = Instant::now();
+                    let (at, wall) = (Instant::now(), Utc::now());
                     let (status, body) = match request.send().await {
                         Ok(response) => {
                             let status = response.status().as_u16();
@@ -169,6 +171,7 @@ impl Runner {
                         index,
                         target,
                         at,
+                        wall,
                         latency: at.elapsed(),
                         status,
                         body,
@@ -193,16 +196,39 @@ fn line_up(sent: Vec<Sent>) -> Vec<Answer> {
         return Vec::new();
     };
     sent.into_iter()
-        .map(|s| Answer {
-            index: s.index,
-            target: s.target,
-            status: s.status,
-            error: s.body["error"].as_str().map(str::to_string),
-            sent_ms: ms(s.at.duration_since(first)),
-            latency_ms: ms(s.latency),
-            trace: serde_json::from_value::<Marks>(s.body["trace"].clone()).ok(),
+        .map(|s| {
+            let trace = serde_json::from_value::<Marks>(s.body["trace"].clone()).ok();
+            let sent_ms = ms(s.at.duration_since(first));
+            let latency_ms = ms(s.latency);
+            Answer {
+                index: s.index,
+                target: s.target,
+                status: s.status,
+                error: s.body["error"].as_str().map(str::to_string),
+                started_ms: sent_ms + server_delay(s.wall, latency_ms, trace.as_ref()),
+                sent_ms,
+                latency_ms,
+                trace,
+            }
         })
         .collect()
+}
+
+/// How long after sending the request the server took it. The server's wall clock says so
+/// precisely when it shares the machine; it can never be less than zero nor more than the time
+/// the answer spent outside the server, so that bounds it (and stands in, halved, without a clock).
+fn server_delay(sent: DateTime<Utc>, latency_ms: f64, trace: Option<&Marks>) -> f64 {
+    let Some(trace) = trace else {
+        return 0.0;
+    };
+    let outside = (latency_ms - trace.total_ms).max(0.0);
+    let delay = match trace.started_at {
+        Some(started) => (started - sent)
+            .num_microseconds()
+            .map_or(outside / 2.0, |us| us as f64 / 1000.0),
+        None => outside / 2.0,
+    };
+    delay.clamp(0.0, outside)
 }
 
 fn ms(d: Duration) -> f64 {
