@@ -160,6 +160,7 @@ on_every_database! {
         let description = oversold::strategy::Strategy::Atomic.description();
         assert!(html.contains(&description[..40]), "the strategy is explained next to it");
         assert!(html.contains("experiment 1</a>"), "the history links it: {html}");
+        assert!(!html.contains(r#"class="overlap""#), "a checked write is never flagged: {html}");
     }
 }
 

@@ -168,6 +168,13 @@ impl Strategy {
         }
     }
 
+    /// The write itself refuses to act on a stale read (one conditional UPDATE, or a
+    /// compare-and-set on the version), so requests between read and write at the same time
+    /// cannot oversell: the experiments' timeline does not flag them.
+    pub fn checks_its_write(self) -> bool {
+        matches!(self, Strategy::Atomic | Strategy::Optimistic)
+    }
+
     /// A 501 naming the databases that can run the strategy, when `running` cannot.
     pub fn check_supported(self, running: Backend) -> Result<(), AppError> {
         if self.databases().contains(&running) {

@@ -79,12 +79,14 @@ pub struct ExperimentView {
 
 impl ExperimentView {
     pub fn new(experiment: Experiment) -> ExperimentView {
-        let description =
-            Strategy::from_name(&experiment.summary.strategy).map_or("", Strategy::description);
+        let strategy = Strategy::from_name(&experiment.summary.strategy);
         ExperimentView {
-            description,
+            description: strategy.map_or("", Strategy::description),
             tally: experiment.tally(),
-            timeline: timeline::svg(&experiment.answers),
+            timeline: timeline::svg(
+                &experiment.answers,
+                strategy.is_some_and(Strategy::checks_its_write),
+            ),
             rows: experiment.answers.iter().map(AnswerRow::new).collect(),
             summary: experiment.summary,
         }
