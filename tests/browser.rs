@@ -103,8 +103,8 @@ async fn two_instances() -> (TestApp, TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_runs_no_lock_then_with_lock_from_the_dashboard_and_sees_both_verdicts() {
-    let (first, second) = two_instances().await;
     let browser = Browser::start(1400, 1300).await;
+    let (first, second) = two_instances().await;
     let client = &browser.client;
     client.goto(&format!("{}/", second.address)).await.unwrap();
     wait_for_text(client, "#live-status", |t| t.starts_with("Live: updated")).await;
@@ -150,6 +150,18 @@ async fn a_person_runs_no_lock_then_with_lock_from_the_dashboard_and_sees_both_v
         "{history}"
     );
     let with_lock = save_screenshot(client, "dashboard-with-lock.png").await;
+
+    // The quick button is one click: ten requests over both instances with the defaults.
+    client
+        .find(Locator::XPath("//button[text()='10 requests, no lock']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(client, "#result-heading", |t| t == "Experiment 3: no-lock").await;
+    assert!(text(client, "#verdict .headline").await.starts_with("OVERSOLD by"));
+    assert!(text(client, "#result .knobs").await.contains("sent to 2 instances"));
 
     // The events table keeps up by itself: a booking made elsewhere shows without a reload.
     first.post("/book-no-lock/3?race_window_ms=0", None).await;
