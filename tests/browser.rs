@@ -160,8 +160,12 @@ async fn a_person_runs_no_lock_then_with_lock_from_the_dashboard_and_sees_both_v
         .await
         .unwrap();
     wait_for_text(client, "#result-heading", |t| t == "Experiment 3: no-lock").await;
-    assert!(text(client, "#verdict .headline").await.starts_with("OVERSOLD by"));
-    assert!(text(client, "#result .knobs").await.contains("sent to 2 instances"));
+    assert!(text(client, "#verdict .headline")
+        .await
+        .starts_with("OVERSOLD by"));
+    assert!(text(client, "#result .knobs")
+        .await
+        .contains("sent to 2 instances"));
 
     // The events table keeps up by itself: a booking made elsewhere shows without a reload.
     first.post("/book-no-lock/3?race_window_ms=0", None).await;

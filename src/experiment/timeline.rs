@@ -150,8 +150,15 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
             TOP - 8.0
         );
     }
+    // Fencing tokens are large (microseconds); what the room needs is their order.
+    let mut tokens: Vec<i64> = answers
+        .iter()
+        .filter_map(|a| a.trace.as_ref()?.fence_token)
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
     for (i, row) in rows.iter().enumerate() {
-        draw_row(&mut out, &scale, TOP + scale.row * i as f64, row);
+        draw_row(&mut out, &scale, TOP + scale.row * i as f64, row, &tokens);
     }
     out.push_str("</svg>");
     out
@@ -197,7 +204,7 @@ fn axis(out: &mut String, scale: &Scale, span: f64, step: f64, height: f64) {
     }
 }
 
-fn draw_row(out: &mut String, scale: &Scale, y: f64, row: &Row) {
+fn draw_row(out: &mut String, scale: &Scale, y: f64, row: &Row, tokens: &[i64]) {
     let h = scale.row;
     let mid = y + h / 2.0;
     let bar = |out: &mut String, from: f64, to: f64, fraction: f64, colour: &str, class: &str| {
@@ -254,7 +261,8 @@ fn draw_row(out: &mut String, scale: &Scale, y: f64, row: &Row) {
             .trace
             .as_ref()
             .and_then(|t| t.fence_token)
-            .map(|t| format!(" · token {}", short_token(t)))
+            .and_then(|t| tokens.iter().position(|&known| known == t))
+            .map(|age| format!(" · token #{}", age + 1))
             .unwrap_or_default();
         let booked = a.status == 201;
         let _ = write!(
@@ -329,16 +337,6 @@ fn tick_step(span: f64) -> f64 {
         .unwrap_or(10.0 * power)
 }
 
-/// A token short enough for the picture: its last four digits, which is where successive
-/// holders' tokens differ (the table shows them whole).
-fn short_token(token: i64) -> String {
-    let digits = token.to_string();
-    match digits.len() {
-        0..=5 => digits,
-        n => format!("…{}", &digits[n - 4..]),
-    }
-}
-
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -377,6 +375,23 @@ mod tests {
             total_ms: to + 1.0,
             ..Marks::default()
         }
+    }
+
+    #[test]
+    fn fencing_tokens_are_numbered_by_age() {
+        let token = |t| Marks {
+            fence_token: Some(t),
+            ..held(1.0, 2.0, 10_000.0, false)
+        };
+        let svg = svg(
+            &[
+                answer(0, 0.0, token(1_795_389_399_851_070), 201),
+                answer(1, 0.0, token(1_795_389_398_797_342), 409),
+            ],
+            false,
+        );
+        assert!(svg.contains("201 booked · token #2"), "{svg}");
+        assert!(svg.contains("409 sold_out · token #1"), "{svg}");
     }
 
     #[test]
@@ -438,12 +453,6 @@ mod tests {
             answer(1, 0.0, held(195.0, 210.0, 10_000.0, false), 409),
         ];
         assert!(!svg(&answers, false).contains(r#"class="overlap""#));
-    }
-
-    #[test]
-    fn long_tokens_keep_their_last_digits() {
-        assert_eq!(short_token(42), "42");
-        assert_eq!(short_token(1_795_388_451_234), "…1234");
     }
 
     #[test]

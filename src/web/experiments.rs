@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppError;
-use crate::experiment::{storage, ExperimentInput};
+use crate::experiment::{storage, Experiment, ExperimentInput, Spec};
 use crate::state::AppState;
 
 use super::extract::OptionalJson;
@@ -24,13 +24,24 @@ pub async fn run(
         )
     })?;
     let spec = input.check(&state.defaults)?;
-    let experiment = state.experiments.run(&state, spec).await?;
+    let experiment = run_to_end(state, spec).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
             format!("/experiments/{}", experiment.summary.id),
         ))
         .json(experiment))
+}
+
+/// Runs the experiment in a task of its own, so that a browser that gives up waiting (a closed
+/// tab, a page left) does not cancel it halfway: the bookings it fired are audited and stored.
+pub async fn run_to_end(state: web::Data<AppState>, spec: Spec) -> Result<Experiment, AppError> {
+    let task = actix_web::rt::spawn(async move { state.experiments.run(&state, spec).await });
+    match task.await {
+        Ok(result) => result,
+        // The run panicked: let this request fail the same way.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

@@ -11,6 +11,7 @@ use crate::config::CAPACITY;
 use crate::error::AppError;
 use crate::experiment::ExperimentInput;
 use crate::state::AppState;
+use crate::web::experiments::run_to_end;
 
 #[derive(Deserialize)]
 pub struct ResetForm {
@@ -61,7 +62,7 @@ pub async fn run_experiment(
     form: web::Form<ExperimentInput>,
 ) -> Result<HttpResponse, AppError> {
     let spec = form.into_inner().check(&state.defaults)?;
-    let experiment = state.experiments.run(&state, spec).await?;
+    let experiment = run_to_end(state, spec).await?;
     Ok(back_to(&format!(
         "/?experiment={}#result",
         experiment.summary.id

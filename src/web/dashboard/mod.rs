@@ -58,7 +58,6 @@ impl Dashboard {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The experiment to show; the latest when absent.
     experiment: Option<i64>,
