@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the one command that passes the tests on a fresh machine (CI calls it via .ci/run).
 #
-# 1. redis-server on PATH (the test harness starts its own nodes on free ports);
+# 1. redis-server on PATH (the test harness starts its own nodes on free ports), and chromium with
+#    chromedriver (the dashboard's browser test);
 # 2. a PostgreSQL server and a role oversold/oversold that may create databases
 #    (the tests create one throwaway database per test), exported as TEST_DATABASE_URL;
 # 3. leftover test databases from interrupted runs dropped;
@@ -13,8 +14,8 @@ usage() {
     cat <<'EOF'
 Usage: ./test.sh [cargo test arguments...]
 
-Makes sure redis-server and a PostgreSQL server are available (installing them with apt-get
-when missing), then runs: cargo test --workspace [your arguments]
+Makes sure redis-server, chromium with chromedriver, and a PostgreSQL server are available
+(installing them with apt-get when missing), then runs: cargo test --workspace [your arguments]
 
 Every scenario runs on SQLite and on Postgres (test names end in ::on_sqlite / ::on_postgres).
 
@@ -25,6 +26,7 @@ Postgres:
     created through the local socket and
     TEST_DATABASE_URL=postgres://oversold:oversold@127.0.0.1:5432/postgres is used.
 Leftover databases named oversold_test_* are dropped first.
+The browser test saves its screenshots under target/screenshots/.
 
 Examples:
   ./test.sh                          # everything
@@ -152,6 +154,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
     command -v redis-server >/dev/null 2>&1 || die "redis-server is still not on PATH after installing it"
 fi
 info "$(command -v redis-server): $(redis-server --version | head -n 1)"
+
+say "Checking chromium and chromedriver (the dashboard's browser test drives a headless Chromium)"
+browser_missing=()
+command -v chromium >/dev/null 2>&1 || browser_missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || browser_missing+=(chromium-driver)
+if ((${#browser_missing[@]} > 0)); then
+    info "${browser_missing[*]} missing: installing"
+    apt_install "${browser_missing[@]}" || die "could not install ${browser_missing[*]} (no apt-get, or it failed).
+       Install Chromium and its WebDriver yourself so that chromium and chromedriver are on PATH
+       (Debian: apt-get install chromium chromium-driver)."
+    command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 ||
+        die "chromium or chromedriver is still not on PATH after installing them"
+fi
+info "$(chromedriver --version | head -n 1)"
 
 say "Checking PostgreSQL"
 if [[ -n ${TEST_DATABASE_URL:-} ]]; then

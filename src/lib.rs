@@ -4,11 +4,13 @@
 //! listener and returns the [`Application`]: `main.rs` runs it on the configured address until
 //! SIGTERM, tests run it on port 0. [`lock`] is the distributed-lock library, free of HTTP and
 //! SQL; [`store`] holds events and bookings and the `audit` every verdict comes from;
-//! [`strategy`] is the catalogue of ways to protect a booking; [`web`] is the API and the
-//! dashboard; [`metrics`] and [`leases`] are what the instance counts and what it still holds.
+//! [`strategy`] is the catalogue of ways to protect a booking; [`experiment`] runs the
+//! dashboard's fights; [`web`] is the API and the dashboard; [`metrics`] and [`leases`] are what
+//! the instance counts and what it still holds.
 
 pub mod config;
 pub mod error;
+pub mod experiment;
 pub mod leases;
 pub mod lock;
 pub mod metrics;
@@ -18,7 +20,7 @@ pub mod strategy;
 pub mod trace;
 pub mod web;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -28,6 +30,7 @@ use tracing_actix_web::TracingLogger;
 
 pub use config::Config;
 
+use crate::experiment::Runner;
 use crate::leases::HeldLeases;
 use crate::lock::LockManager;
 use crate::state::{AppState, Defaults};
@@ -69,6 +72,7 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
         leases: leases.clone(),
         metrics: Default::default(),
         admin,
+        experiments: Runner::new(reachable_url(address), &config.peers),
         config,
     });
     tracing::info!(
@@ -124,4 +128,15 @@ impl Application {
         tracing::info!("oversold stopped");
         served
     }
+}
+
+/// The base URL this instance reaches itself at: its own address, with loopback standing in for
+/// "every address" (0.0.0.0 or ::), which cannot be connected to.
+fn reachable_url(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
 }

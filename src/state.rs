@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::experiment::Runner;
 use crate::leases::HeldLeases;
 use crate::lock::{LockManager, RetryPolicy};
 use crate::metrics::Metrics;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether admin routes need the token (off loopback) and the token.
     pub admin: AdminPolicy,
+    /// Runs the dashboard's experiments against this instance and its `--peers`.
+    pub experiments: Runner,
 }
 
 /// Server-wide knob values a request may override.

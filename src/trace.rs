@@ -27,6 +27,10 @@ pub struct Trace {
 pub struct Marks {
     /// The instance that served the request.
     pub instance: String,
+    /// The server's wall clock when it took the request: lines up answers from several
+    /// instances on one machine (the experiments' timeline), where each one's marks are relative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
     /// When the lock (Redis lease, mutex, row or advisory lock) was ours.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock_acquired_ms: Option<f64>,
@@ -70,6 +74,7 @@ impl Trace {
             started: Instant::now(),
             marks: Arc::new(Mutex::new(Marks {
                 instance: instance.to_string(),
+                started_at: Some(chrono::Utc::now()),
                 ..Marks::default()
             })),
         }

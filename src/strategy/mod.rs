@@ -182,20 +182,32 @@ impl Strategy {
         }
     }
 
+    /// The write itself refuses to act on a stale read (one conditional UPDATE, or a
+    /// compare-and-set on the version), so requests between read and write at the same time
+    /// cannot oversell: the experiments' timeline does not flag them.
+    pub fn checks_its_write(self) -> bool {
+        matches!(self, Strategy::Atomic | Strategy::Optimistic)
+    }
+
+    /// A 501 naming the databases that can run the strategy, when `running` cannot.
+    pub fn check_supported(self, running: Backend) -> Result<(), AppError> {
+        if self.databases().contains(&running) {
+            return Ok(());
+        }
+        let needs: Vec<String> = self.databases().iter().map(|b| b.to_string()).collect();
+        Err(AppError::Unsupported {
+            strategy: self.name().to_string(),
+            needs: needs.join(" or "),
+            running: running.to_string(),
+        })
+    }
+
     pub async fn book(
         self,
         state: &AppState,
         request: BookingRequest,
     ) -> Result<Booking, AppError> {
-        let running = state.store.backend();
-        if !self.databases().contains(&running) {
-            let needs: Vec<String> = self.databases().iter().map(|b| b.to_string()).collect();
-            return Err(AppError::Unsupported {
-                strategy: self.name().to_string(),
-                needs: needs.join(" or "),
-                running: running.to_string(),
-            });
-        }
+        self.check_supported(state.store.backend())?;
         match self {
             Strategy::NoLock => no_lock::book(state, request).await,
             Strategy::LocalMutex => local_mutex::book(state, request).await,

@@ -1,4 +1,5 @@
-//! The HTTP faces of the lab: the JSON API, the dashboard, health and metrics, wired in one place.
+//! The HTTP faces of the lab: the JSON API, experiments, the dashboard, health and metrics,
+//! wired in one place.
 //!
 //! Every resource answers a wrong method with a JSON 405 and every unknown path with a JSON 404,
 //! so a client never has to parse anything but `{"error", "message"}` on failure.
@@ -6,6 +7,7 @@
 mod admin;
 mod api;
 mod dashboard;
+mod experiments;
 mod extract;
 mod health;
 mod metrics;
@@ -20,12 +22,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     extract::configure_errors(cfg);
     cfg.service(resource("/").route(web::get().to(dashboard::page)))
         .service(resource("/static/style.css").route(web::get().to(dashboard::stylesheet)))
-        .service(resource("/ui/reset").route(web::post().to(dashboard::reset_all)))
-        .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::reset_one)))
         .service(
             resource("/ui/login")
                 .route(web::get().to(admin::login_page))
                 .route(web::post().to(admin::login)),
+        )
+        .service(resource("/static/dashboard.js").route(web::get().to(dashboard::script)))
+        .service(resource("/ui/reset").route(web::post().to(dashboard::forms::reset_all)))
+        .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::forms::reset_one)))
+        // Experiments: the state-changing routes are the two POSTs (each resets an event and
+        // fires bookings, so each takes `Admin`); the GETs only read the history.
+        .service(
+            resource("/experiments")
+                .route(web::get().to(experiments::list))
+                .route(web::post().to(experiments::run)),
+        )
+        .service(resource("/experiments/{id}").route(web::get().to(experiments::show)))
+        .service(
+            resource("/ui/experiments").route(web::post().to(dashboard::forms::run_experiment)),
         )
         .service(resource("/health").route(web::get().to(health::health)))
         .service(resource("/metrics").route(web::get().to(metrics::metrics)))

@@ -43,6 +43,8 @@ pub struct AppOptions {
     /// talks to it on 127.0.0.1 either way.
     pub bind: String,
     pub admin_token: Option<String>,
+    /// Other instances' base URLs (`--peers`), where the experiments' "all instances" go.
+    pub peers: Vec<String>,
 }
 
 impl AppOptions {
@@ -57,6 +59,7 @@ impl AppOptions {
             redis_nodes: 1,
             bind: "127.0.0.1:0".to_string(),
             admin_token: None,
+            peers: Vec::new(),
         }
     }
 }
@@ -85,7 +88,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         database_url: database.url.clone(),
         redis_urls,
         instance_name: Some(options.instance_name.clone()),
-        peers: Vec::new(),
+        peers: options.peers,
         race_window_ms: options.race_window_ms,
         lock_ttl_ms: 10_000,
         lock_wait_ms: 15_000,
@@ -115,7 +118,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
 }
 
 impl TestApp {
-    /// A second instance of the app over the same database and Redis nodes.
+    /// A second instance of the app over the same database and Redis nodes, which knows this
+    /// one as its peer (its experiments can fan out over both).
     pub async fn spawn_twin(&self, instance_name: &str) -> TestApp {
         spawn_app_with(AppOptions {
             backend: self.database.backend,
@@ -125,6 +129,7 @@ impl TestApp {
             instance_name: instance_name.to_string(),
             race_window_ms: 200,
             redis_nodes: self.redis.len(),
+            peers: vec![self.address.clone()],
             ..AppOptions::new(self.database.backend)
         })
         .await

@@ -2,10 +2,11 @@
 //!
 //! Tests in this project talk to real things: `redis-server` processes that the harness starts on
 //! free ports (so a test may stop, pause or restart one), throwaway SQLite files and Postgres
-//! databases, and the real app bound to port 0. Nothing here is a mock; it only starts, stops and
-//! cleans up the real parts.
+//! databases, the real app bound to port 0, and a real headless Chromium to look at it. Nothing
+//! here is a mock; it only starts, stops and cleans up the real parts.
 
 mod app;
+mod browser;
 mod database;
 mod redis_server;
 mod run_dir;
@@ -13,7 +14,10 @@ mod run_dir;
 pub use app::{
     count, count_errors, fire_together, spawn_app, spawn_app_with, Answer, AppOptions, TestApp,
 };
+pub use browser::Browser;
 pub use database::{Backend, TestDatabase};
+/// The WebDriver client the browser tests drive [`Browser`] with.
+pub use fantoccini;
 pub use redis_server::{free_port, redis_command, RedisServer};
 pub use run_dir::{AppProcess, RunDir};
 

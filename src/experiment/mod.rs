@@ -1,0 +1,112 @@
+//! Experiments: the fight run by the server itself, started from the dashboard, kept in the database.
+//!
+//! An experiment resets an event to a capacity, fires N bookings with one strategy at this
+//! instance or at every instance it knows (`--peers`), all released together, then reads the
+//! verdict from the audit. Each request's answer keeps its `trace`, which the timeline draws.
+//! [`spec`] checks the input, [`runner`] fans out, [`storage`] keeps the history in the same
+//! database as the events (so every instance shows it), [`verdict`] words the audit and
+//! [`timeline`] draws the SVG.
+
+pub mod runner;
+pub mod spec;
+pub mod storage;
+pub mod timeline;
+pub mod verdict;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::Audit;
+use crate::trace::Marks;
+
+pub use runner::Runner;
+pub use spec::{ExperimentInput, Spec, Target};
+pub use verdict::{Tone, Verdict};
+
+/// One run without its per-request answers: what the history lists.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    /// The instance that ran the experiment (the requests went to `targets`).
+    pub instance: String,
+    pub strategy: String,
+    pub event_id: i64,
+    pub requests: i64,
+    pub capacity: i64,
+    pub race_window_ms: i64,
+    pub ttl_ms: i64,
+    /// Base URLs the requests were spread over, round-robin.
+    pub targets: Vec<String>,
+    /// From releasing the requests to the last answer.
+    pub duration_ms: f64,
+    /// The event's audit read from the database right after the last answer.
+    pub audit: Audit,
+    pub verdict: Verdict,
+}
+
+/// One run with every request's answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Experiment {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub answers: Vec<Answer>,
+}
+
+/// What one request of an experiment got back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The request's number, from 0, in the order the requests were spread over the targets.
+    pub index: usize,
+    pub target: String,
+    /// The HTTP status; 0 when no answer came (connection refused, timeout).
+    pub status: u16,
+    /// The error code of a refused booking, or why no answer came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When the request was sent, in ms after the first request of the experiment was sent.
+    pub sent_ms: f64,
+    /// From sending the request to reading the whole answer.
+    pub latency_ms: f64,
+    /// When the server took the request, on the same clock as `sent_ms`; the trace's marks count
+    /// from here.
+    pub started_ms: f64,
+    /// The server's marks (lock taken, read, write, release, lease end) from the answer's body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Marks>,
+}
+
+impl Answer {
+    /// The instance that served the request, as it named itself in the trace.
+    pub fn instance(&self) -> &str {
+        self.trace
+            .as_ref()
+            .map(|t| t.instance.as_str())
+            .unwrap_or("?")
+    }
+
+    pub fn outcome(&self) -> String {
+        match (&self.error, self.status) {
+            (None, 201) => "201 booked".to_string(),
+            (Some(code), 0) => format!("no answer: {code}"),
+            (Some(code), status) => format!("{status} {code}"),
+            (None, status) => status.to_string(),
+        }
+    }
+}
+
+impl Experiment {
+    /// How many answers had each outcome, most frequent first: "201 booked × 1, 409 sold_out × 9".
+    pub fn tally(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for answer in &self.answers {
+            let outcome = answer.outcome();
+            match counts.iter_mut().find(|(o, _)| *o == outcome) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((outcome, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
+    }
+}

@@ -1,0 +1,187 @@
+//! What an experiment may ask for, checked before anything is reset or sent.
+//!
+//! The same input arrives as JSON (`POST /experiments`, the dashboard's script) or as a plain form
+//! (`POST /ui/experiments`, the dashboard without script); both become a [`Spec`] here, with the
+//! knob bounds of `crate::config` and a clear 400 for anything out of range.
+
+use std::ops::RangeInclusive;
+
+use serde::Deserialize;
+
+use crate::config::{check_range, CAPACITY, RACE_WINDOW_MS, TTL_MS};
+use crate::error::AppError;
+use crate::state::Defaults;
+use crate::strategy::Strategy;
+
+/// How many requests one experiment may fire: enough for a room to see a crowd, few enough that
+/// the timeline stays readable and a run never floods the machine.
+pub const REQUESTS: RangeInclusive<u64> = 1..=200;
+
+/// The experiment's input as sent; every field but `strategy` has a default.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentInput {
+    pub strategy: String,
+    pub requests: Option<u64>,
+    pub capacity: Option<i64>,
+    pub race_window_ms: Option<u64>,
+    pub ttl_ms: Option<u64>,
+    /// `this` (the default) or `all`.
+    pub target: Option<String>,
+    pub event_id: Option<i64>,
+}
+
+/// Where the requests go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Only the instance that runs the experiment.
+    This,
+    /// This instance and every `--peers` URL, round-robin.
+    All,
+}
+
+/// A checked experiment.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub strategy: Strategy,
+    pub requests: usize,
+    pub capacity: i64,
+    pub race_window_ms: u64,
+    pub ttl_ms: u64,
+    pub target: Target,
+    pub event_id: i64,
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::bad_request("invalid_input", message)
+}
+
+impl ExperimentInput {
+    /// Checks every field; the first problem found is the 400's message.
+    pub fn check(self, defaults: &Defaults) -> Result<Spec, AppError> {
+        let strategy = Strategy::from_name(self.strategy.trim()).ok_or_else(|| {
+            let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+            invalid(format!(
+                "unknown strategy {:?}; choose one of: {}",
+                self.strategy,
+                known.join(", ")
+            ))
+        })?;
+        let requests = check_range("requests", self.requests.unwrap_or(10), &REQUESTS)
+            .map_err(invalid)? as usize;
+        let capacity = self.capacity.unwrap_or(1);
+        if !CAPACITY.contains(&capacity) {
+            return Err(invalid(format!(
+                "capacity must be between {} and {} (got {capacity})",
+                CAPACITY.start(),
+                CAPACITY.end()
+            )));
+        }
+        let race_window_ms = self
+            .race_window_ms
+            .unwrap_or(defaults.race_window.as_millis() as u64);
+        let race_window_ms =
+            check_range("race_window_ms", race_window_ms, &RACE_WINDOW_MS).map_err(invalid)?;
+        let ttl_ms = self.ttl_ms.unwrap_or(defaults.ttl.as_millis() as u64);
+        let ttl_ms = check_range("ttl_ms", ttl_ms, &TTL_MS).map_err(invalid)?;
+        let target = match self.target.as_deref().map(str::trim) {
+            None | Some("") | Some("this") => Target::This,
+            Some("all") => Target::All,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "target must be \"this\" (this instance) or \"all\" (this instance and its \
+                     --peers), not {other:?}"
+                )))
+            }
+        };
+        let event_id = self.event_id.unwrap_or(1);
+        Ok(Spec {
+            strategy,
+            requests,
+            capacity,
+            race_window_ms,
+            ttl_ms,
+            target,
+            event_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::lock::RetryPolicy;
+
+    fn defaults() -> Defaults {
+        Defaults {
+            race_window: Duration::from_millis(200),
+            ttl: Duration::from_millis(10_000),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    fn input(strategy: &str) -> ExperimentInput {
+        ExperimentInput {
+            strategy: strategy.to_string(),
+            ..ExperimentInput::default()
+        }
+    }
+
+    fn refusal(input: ExperimentInput) -> String {
+        match input.check(&defaults()) {
+            Err(AppError::BadRequest { code, message }) => {
+                assert_eq!(code, "invalid_input");
+                message
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bare_strategy_takes_the_server_defaults() {
+        let spec = input("no-lock").check(&defaults()).unwrap();
+        assert_eq!(spec.strategy, Strategy::NoLock);
+        assert_eq!((spec.requests, spec.capacity, spec.event_id), (10, 1, 1));
+        assert_eq!((spec.race_window_ms, spec.ttl_ms), (200, 10_000));
+        assert_eq!(spec.target, Target::This);
+    }
+
+    #[test]
+    fn sizes_and_knobs_out_of_range_are_refused_with_the_bounds() {
+        let too_many = ExperimentInput {
+            requests: Some(201),
+            ..input("redis")
+        };
+        assert_eq!(
+            refusal(too_many),
+            "requests must be between 1 and 200 (got 201)"
+        );
+        let none = ExperimentInput {
+            requests: Some(0),
+            ..input("redis")
+        };
+        assert!(refusal(none).contains("between 1 and 200"));
+        let short_ttl = ExperimentInput {
+            ttl_ms: Some(1),
+            ..input("redis")
+        };
+        assert!(refusal(short_ttl).starts_with("ttl_ms must be between 10"));
+        let negative = ExperimentInput {
+            capacity: Some(-1),
+            ..input("redis")
+        };
+        assert!(refusal(negative).starts_with("capacity must be between 0"));
+    }
+
+    #[test]
+    fn an_unknown_strategy_or_target_names_the_choices() {
+        assert!(refusal(input("mutex")).contains("no-lock, local-mutex, redis"));
+        let elsewhere = ExperimentInput {
+            target: Some("peers".into()),
+            ..input("redis")
+        };
+        assert!(refusal(elsewhere).contains("\"this\""));
+    }
+}

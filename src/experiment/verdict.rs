@@ -1,0 +1,132 @@
+//! The banner over an experiment: the audit in words a room reads at a glance.
+//!
+//! Only the audit decides (the rows in `bookings` against the event's counters); the answers the
+//! requests got are shown beside it, never counted into it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Audit;
+
+/// The banner's colour: red for an oversell, amber for a counter that lies or no booking at all,
+/// green for a state a correct booking system could produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tone {
+    Bad,
+    Warn,
+    Good,
+}
+
+impl Tone {
+    /// The CSS class the dashboard colours it with.
+    pub fn class(self) -> &'static str {
+        match self {
+            Tone::Bad => "bad",
+            Tone::Warn => "warn",
+            Tone::Good => "good",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub tone: Tone,
+    /// "OVERSOLD by 9", "lost updates", "exactly one booking", ...
+    pub headline: String,
+    /// The numbers behind the headline.
+    pub detail: String,
+}
+
+impl Verdict {
+    pub fn from_audit(audit: &Audit) -> Verdict {
+        let seats = plural(audit.capacity, "seat");
+        let bookings = plural(audit.booked, "booking");
+        let (tone, headline, detail) = if audit.oversold > 0 {
+            (
+                Tone::Bad,
+                format!("OVERSOLD by {}", audit.oversold),
+                format!("{bookings} for {seats}"),
+            )
+        } else if audit.negative_available {
+            (
+                Tone::Bad,
+                "negative availability".to_string(),
+                format!("available is {}", audit.available),
+            )
+        } else if audit.lost_updates {
+            (
+                Tone::Warn,
+                "lost updates".to_string(),
+                format!(
+                    "{bookings}, but available went down by {}",
+                    audit.capacity - audit.available
+                ),
+            )
+        } else if audit.booked == 0 {
+            (
+                Tone::Warn,
+                "no booking".to_string(),
+                format!("no request booked any of the {seats}: see the answers"),
+            )
+        } else if audit.booked == 1 {
+            (
+                Tone::Good,
+                "exactly one booking".to_string(),
+                format!("1 booking for {seats}, counter in step"),
+            )
+        } else {
+            (
+                Tone::Good,
+                format!("{bookings}, none oversold"),
+                format!("{bookings} for {seats}, counter in step"),
+            )
+        };
+        Verdict {
+            tone,
+            headline,
+            detail,
+        }
+    }
+}
+
+fn plural(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_bookings_of_one_seat_read_oversold_by_nine_in_red() {
+        let v = Verdict::from_audit(&Audit::from_counts(1, 1, 0, 10));
+        assert_eq!((v.tone, v.headline.as_str()), (Tone::Bad, "OVERSOLD by 9"));
+        assert_eq!(v.detail, "10 bookings for 1 seat");
+    }
+
+    #[test]
+    fn one_booking_of_the_last_seat_reads_exactly_one_in_green() {
+        let v = Verdict::from_audit(&Audit::from_counts(1, 1, 0, 1));
+        assert_eq!(
+            (v.tone, v.headline.as_str()),
+            (Tone::Good, "exactly one booking")
+        );
+    }
+
+    #[test]
+    fn a_counter_out_of_step_without_an_oversell_is_amber() {
+        let v = Verdict::from_audit(&Audit::from_counts(2, 10, 9, 3));
+        assert_eq!((v.tone, v.headline.as_str()), (Tone::Warn, "lost updates"));
+        assert_eq!(v.detail, "3 bookings, but available went down by 1");
+    }
+
+    #[test]
+    fn no_booking_at_all_is_amber_not_green() {
+        let v = Verdict::from_audit(&Audit::from_counts(1, 1, 1, 0));
+        assert_eq!(v.tone, Tone::Warn);
+    }
+}

@@ -1,0 +1,64 @@
+//! The experiment API: `POST /experiments` runs one, `GET /experiments` lists the history and
+//! `GET /experiments/{id}` returns one with every request's answer and trace, all as JSON.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppError;
+use crate::experiment::{storage, Experiment, ExperimentInput, Spec};
+use crate::state::AppState;
+
+use super::admin::Admin;
+use super::extract::OptionalJson;
+
+/// How many experiments `GET /experiments` lists, newest first.
+const LISTED: i64 = 100;
+
+pub async fn run(
+    _: Admin,
+    state: web::Data<AppState>,
+    body: OptionalJson<ExperimentInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0.ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_input",
+            r#"send a JSON body like {"strategy": "no-lock", "requests": 10, "capacity": 1}"#,
+        )
+    })?;
+    let spec = input.check(&state.defaults)?;
+    let experiment = run_to_end(state, spec).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/experiments/{}", experiment.summary.id),
+        ))
+        .json(experiment))
+}
+
+/// Runs the experiment in a task of its own, so that a browser that gives up waiting (a closed
+/// tab, a page left) does not cancel it halfway: the bookings it fired are audited and stored.
+pub async fn run_to_end(state: web::Data<AppState>, spec: Spec) -> Result<Experiment, AppError> {
+    let task = actix_web::rt::spawn(async move { state.experiments.run(&state, spec).await });
+    match task.await {
+        Ok(result) => result,
+        // The run panicked: let this request fail the same way.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(storage::list(&state.store, LISTED).await?))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let experiment = storage::find(&state.store, id).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "experiment {id} does not exist; GET /experiments lists them"
+        ))
+    })?;
+    Ok(HttpResponse::Ok().json(experiment))
+}

@@ -1,0 +1,177 @@
+// The dashboard's script: live numbers without reloading, and forms sent to the JSON API.
+//
+// Hand-written, no framework, no build step. The page works without it (the forms post to
+// /ui/... and come back); with it, event numbers poll GET /events, the Redis panel polls
+// GET /health, and every form with a data-api attribute is sent with fetch as JSON.
+"use strict";
+
+(() => {
+  const EVENTS_EVERY_MS = 1000;
+  const EVENTS_WHILE_RUNNING_MS = 250;
+  const HEALTH_EVERY_MS = 5000;
+  let running = false;
+
+  // Every request the page makes goes through here, so that a header (an admin token, say)
+  // can be added in one place. Resolves to {ok, status, data}; data is the parsed JSON or null.
+  async function request(method, url, body) {
+    const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(url, init);
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (_) {
+      data = null;
+    }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  // Like request, but an answer that is not 2xx becomes an Error carrying the server's message.
+  async function api(method, url, body) {
+    const answer = await request(method, url, body);
+    if (!answer.ok) {
+      const message = answer.data && answer.data.message;
+      throw new Error(message || `the server answered ${answer.status}`);
+    }
+    return answer.data;
+  }
+
+  // The same words and colours as the server-rendered table (EventRow::verdict).
+  function verdict(audit) {
+    if (audit.oversold > 0) return ["bad", `OVERSOLD by ${audit.oversold}`];
+    if (audit.negative_available) return ["bad", "negative availability"];
+    if (audit.lost_updates) return ["warn", "lost updates"];
+    return ["good", "clean"];
+  }
+
+  function setText(scope, field, text) {
+    const cell = scope.querySelector(`[data-field="${field}"]`);
+    if (cell && cell.textContent !== String(text)) cell.textContent = text;
+    return cell;
+  }
+
+  function showLive(text, bad) {
+    const status = document.getElementById("live-status");
+    if (!status) return;
+    status.textContent = text;
+    status.classList.toggle("bad", Boolean(bad));
+  }
+
+  async function refreshEvents() {
+    try {
+      const events = await api("GET", "/events");
+      for (const event of events) {
+        const row = document.querySelector(`tr[data-event-id="${event.id}"]`);
+        if (!row) continue;
+        const a = event.audit;
+        setText(row, "capacity", a.capacity);
+        setText(row, "available", a.available);
+        setText(row, "booked", a.booked);
+        setText(row, "oversold", a.oversold);
+        setText(row, "lost_updates", a.lost_updates ? "yes" : "no");
+        const [tone, words] = verdict(a);
+        const badge = setText(row, "verdict", words);
+        if (badge) badge.className = `verdict ${tone}`;
+      }
+      showLive(`Live: updated ${new Date().toLocaleTimeString()}.`, false);
+    } catch (_) {
+      showLive("Live updates paused: this instance does not answer.", true);
+    }
+  }
+
+  async function refreshHealth() {
+    let answer;
+    try {
+      answer = await request("GET", "/health");
+    } catch (_) {
+      return;
+    }
+    const redis = answer.data && answer.data.redis;
+    if (!redis || !Array.isArray(redis.nodes)) return;
+    redis.nodes.forEach((node, i) => {
+      const row = document.querySelector(`tr[data-node="${i}"]`);
+      if (!row) return;
+      const badge = row.querySelector('[data-field="state"] .verdict');
+      if (badge) {
+        badge.textContent = node.up ? "up" : "down";
+        badge.className = `verdict ${node.up ? "good" : "bad"}`;
+      }
+      setText(row, "ping", node.up && node.latency_ms != null ? `${node.latency_ms.toFixed(1)} ms` : "–");
+    });
+    const quorum = document.getElementById("quorum");
+    if (quorum) {
+      setText(quorum, "nodes-up", `${redis.up} of ${redis.nodes.length}`);
+      setText(quorum, "quorum", redis.quorum_up ? "quorum is up" : "NO QUORUM");
+      quorum.className = redis.quorum_up ? "good" : "bad";
+    }
+  }
+
+  function every(ms, task) {
+    const loop = async () => {
+      await task();
+      setTimeout(loop, typeof ms === "function" ? ms() : ms);
+    };
+    loop();
+  }
+
+  // A form's fields as JSON: numbers for number inputs and numeric selects, empty fields left out.
+  function fields(form, submitter) {
+    const body = {};
+    const data = new FormData(form, submitter);
+    for (const [name, value] of data.entries()) {
+      if (value === "") continue;
+      const input = form.elements.namedItem(name);
+      const numeric = input && (input.type === "number" || name === "event_id");
+      body[name] = numeric ? Number(value) : value;
+    }
+    return body;
+  }
+
+  function say(text, tone) {
+    const status = document.getElementById("run-status");
+    if (!status) return;
+    status.textContent = text;
+    status.className = tone || "";
+  }
+
+  async function submit(form, submitter) {
+    const url = form.dataset.api;
+    const body = fields(form, submitter);
+    const buttons = document.querySelectorAll("form[data-api] button");
+    const experiment = url === "/experiments";
+    if (experiment) {
+      running = true;
+      buttons.forEach((b) => (b.disabled = true));
+      const where = body.target === "all" ? "every instance" : "this instance";
+      say(`Running ${body.requests || 10} requests with ${body.strategy} on ${where}…`, "running");
+    }
+    try {
+      const data = await api("POST", url, Object.keys(body).length ? body : undefined);
+      if (experiment) {
+        // The buttons stay disabled: the page is about to show the result.
+        say(`Experiment ${data.id}: ${data.verdict.headline}. Loading the timeline…`, data.verdict.tone);
+        window.location.assign(`/?experiment=${data.id}#result`);
+        return;
+      }
+      await refreshEvents();
+    } catch (error) {
+      say(error.message, "bad");
+    }
+    running = false;
+    buttons.forEach((b) => (b.disabled = false));
+  }
+
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.api) return;
+    e.preventDefault();
+    submit(form, e.submitter);
+  });
+
+  every(() => (running ? EVENTS_WHILE_RUNNING_MS : EVENTS_EVERY_MS), refreshEvents);
+  every(HEALTH_EVERY_MS, refreshHealth);
+})();
