@@ -10,6 +10,7 @@ use testkit::{on_every_database, spawn_app, Backend, TestApp};
 const ROUTES: &[(&str, &[&str])] = &[
     ("/", &["GET"]),
     ("/static/style.css", &["GET"]),
+    ("/static/dashboard.js", &["GET"]),
     ("/ui/login", &["GET", "POST"]),
     ("/ui/reset", &["POST"]),
     ("/ui/reset/1", &["POST"]),
@@ -23,6 +24,9 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/book-no-lock/1", &["POST"]),
     ("/book-with-lock/1", &["POST"]),
     ("/book/redis/1", &["POST"]),
+    ("/experiments", &["GET", "POST"]),
+    ("/experiments/1", &["GET"]),
+    ("/ui/experiments", &["POST"]),
 ];
 
 /// The routes that take a JSON body.
@@ -33,16 +37,20 @@ const JSON_ROUTES: &[&str] = &[
     "/book-no-lock/2",
     "/book-with-lock/2",
     "/book/atomic/2",
+    "/experiments",
 ];
 
 /// The routes that take a form body.
-const FORM_ROUTES: &[&str] = &["/ui/reset", "/ui/reset/2", "/ui/login"];
+const FORM_ROUTES: &[&str] = &["/ui/reset", "/ui/reset/2", "/ui/login", "/ui/experiments"];
 
-/// What the database holds: every event's columns and audit, and the booking count.
+/// What the database holds: every event's columns and audit, and the stored experiments.
 async fn snapshot(app: &TestApp) -> Value {
     let events = app.store.list_events().await.unwrap();
     let audits: Vec<_> = events.iter().map(|e| e.audit()).collect();
-    json!({ "events": events, "audits": audits })
+    let experiments = oversold::experiment::storage::list(&app.store, 1000)
+        .await
+        .unwrap();
+    json!({ "events": events, "audits": audits, "experiments": experiments.len() })
 }
 
 struct Sweep<'a> {
@@ -193,6 +201,28 @@ on_every_database! {
         sweep.json("/events", &json!({ "name": long, "capacity": 1 }).to_string(), Some(400)).await;
         sweep.json("/events", "{\"capacity\": 1}", Some(400)).await;
         sweep.json("/events", "", Some(400)).await;
+
+        // Experiments: sizes, knobs, strategies, targets and events out of bounds.
+        for body in [
+            json!({}), json!({"strategy": "no-such"}), json!({"strategy": "redis", "requests": 0}),
+            json!({"strategy": "redis", "requests": 201}), json!({"strategy": "redis", "requests": -1}),
+            json!({"strategy": "redis", "requests": 18446744073709551615u64}),
+            json!({"strategy": "redis", "capacity": -1}), json!({"strategy": "redis", "capacity": 1000001}),
+            json!({"strategy": "redis", "race_window_ms": 30001}), json!({"strategy": "redis", "ttl_ms": 9}),
+            json!({"strategy": "redis", "target": "elsewhere"}), json!({"strategy": "\u{202e}redis"}),
+            json!({"strategy": "pg-advisory", "requests": 1e9}),
+        ] {
+            sweep.json("/experiments", &body.to_string(), Some(400)).await;
+        }
+        sweep.json("/experiments", &json!({"strategy": "redis", "event_id": 999999}).to_string(), Some(404)).await;
+        sweep.form("/ui/experiments", "strategy=redis&requests=0", Some(400)).await;
+        sweep.form("/ui/experiments", "strategy=redis&requests=ten", Some(400)).await;
+        sweep.form("/ui/experiments", "strategy=no-such", Some(400)).await;
+        sweep.form("/ui/experiments", "strategy=redis&evil=1", Some(400)).await;
+        for id in ["0", "-1", "9223372036854775807"] {
+            sweep.refused("GET", &format!("/experiments/{id}"), None, Some(404)).await;
+        }
+        sweep.refused("GET", "/experiments/abc", None, Some(400)).await;
 
         assert!(sweep.checked >= 250, "only {} requests checked", sweep.checked);
         assert_eq!(snapshot(&app).await, before, "bad input changed the database");

@@ -44,6 +44,16 @@ fn admin_requests() -> Vec<(&'static str, &'static str, &'static str)> {
             "application/x-www-form-urlencoded",
             "capacity=4",
         ),
+        (
+            "/experiments",
+            "application/json",
+            r#"{"strategy": "atomic", "requests": 2, "event_id": 2, "capacity": 1}"#,
+        ),
+        (
+            "/ui/experiments",
+            "application/x-www-form-urlencoded",
+            "strategy=atomic&requests=2&event_id=3&capacity=1",
+        ),
     ]
 }
 
