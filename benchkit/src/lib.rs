@@ -12,3 +12,4 @@ pub mod machine;
 pub mod report;
 pub mod stats;
 pub mod table;
+pub mod targets;

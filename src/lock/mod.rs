@@ -41,6 +41,8 @@
 //! # }
 //! ```
 
+mod baseline;
+mod connection;
 mod error;
 mod fair;
 mod fencing;
