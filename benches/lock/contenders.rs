@@ -127,7 +127,10 @@ impl Clients {
         if answered == self.nodes {
             Ok(())
         } else {
-            Err(format!("{what} succeeded on {answered} of {} nodes", self.nodes))
+            Err(format!(
+                "{what} succeeded on {answered} of {} nodes",
+                self.nodes
+            ))
         }
     }
 }

@@ -92,7 +92,13 @@ async fn main() {
     // Warm-up: connections opened, scripts loaded, before anything counts.
     for &(nodes, tasks) in &configs {
         for contender in Contender::ALL {
-            run(&clients[&nodes], contender, tasks, Duration::from_millis(300)).await;
+            run(
+                &clients[&nodes],
+                contender,
+                tasks,
+                Duration::from_millis(300),
+            )
+            .await;
         }
     }
     let mut results: BTreeMap<(Config, usize), Vec<Measurement>> = BTreeMap::new();
@@ -129,7 +135,12 @@ async fn main() {
     }
 }
 
-async fn run(clients: &Arc<Clients>, contender: Contender, tasks: usize, d: Duration) -> Measurement {
+async fn run(
+    clients: &Arc<Clients>,
+    contender: Contender,
+    tasks: usize,
+    d: Duration,
+) -> Measurement {
     let clients = clients.clone();
     measure::run(tasks, d, move |task| {
         let clients = clients.clone();
@@ -142,7 +153,10 @@ async fn run(clients: &Arc<Clients>, contender: Contender, tasks: usize, d: Dura
 fn nodes(given: &[String]) -> (Vec<String>, Vec<RedisServer>) {
     if !given.is_empty() {
         if given.len() < 5 {
-            eprintln!("error: --urls needs 5 nodes (got {}); omit it to start private ones", given.len());
+            eprintln!(
+                "error: --urls needs 5 nodes (got {}); omit it to start private ones",
+                given.len()
+            );
             std::process::exit(2);
         }
         return (given.to_vec(), Vec::new());
@@ -170,7 +184,14 @@ fn render(
         results[&(config, c)][round].per_second()
     };
     let mut table = Table::new([
-        "nodes", "tasks", "contender", "cycles/s", "p50 ms", "p99 ms", "vs ideal", "errors",
+        "nodes",
+        "tasks",
+        "contender",
+        "cycles/s",
+        "p50 ms",
+        "p99 ms",
+        "vs ideal",
+        "errors",
     ]);
     for &config in configs {
         for (c, contender) in Contender::ALL.into_iter().enumerate() {
@@ -213,20 +234,29 @@ fn render(
         Target {
             what: "1 node, 50 tasks: lock vs ideal (raw SET rate / 2)".into(),
             at_least: 0.9,
+            unit: "×",
             rounds: per_round(one, &|r| {
-                ratio(rate(one, Contender::Oversold, r), rate(one, Contender::RawSet, r) / 2.0)
+                ratio(
+                    rate(one, Contender::Oversold, r),
+                    rate(one, Contender::RawSet, r) / 2.0,
+                )
             }),
         },
         Target {
             what: "1 node, 50 tasks: lock vs rslock".into(),
             at_least: 1.5,
+            unit: "×",
             rounds: per_round(one, &|r| {
-                ratio(rate(one, Contender::Oversold, r), rate(one, Contender::Rslock, r))
+                ratio(
+                    rate(one, Contender::Oversold, r),
+                    rate(one, Contender::Rslock, r),
+                )
             }),
         },
         Target {
             what: "5 nodes, 50 tasks: Redlock vs ideal (raw SETs on all 5 / 10)".into(),
             at_least: 0.8,
+            unit: "×",
             rounds: per_round(five, &|r| {
                 // SETs per second across the five nodes, over the ten round trips of a cycle.
                 let sets = rate(five, Contender::RawSet, r) * 5.0;
@@ -236,8 +266,12 @@ fn render(
         Target {
             what: "5 nodes, 50 tasks: Redlock vs rslock".into(),
             at_least: 1.5,
+            unit: "×",
             rounds: per_round(five, &|r| {
-                ratio(rate(five, Contender::Oversold, r), rate(five, Contender::Rslock, r))
+                ratio(
+                    rate(five, Contender::Oversold, r),
+                    rate(five, Contender::Rslock, r),
+                )
             }),
         },
     ];
@@ -268,7 +302,10 @@ fn render(
 /// The command line that reproduces this run.
 fn reproduce(args: &Args) -> String {
     let mut command = "cargo bench --bench lock --".to_string();
-    command.push_str(&format!(" --seconds {} --rounds {}", args.seconds, args.rounds));
+    command.push_str(&format!(
+        " --seconds {} --rounds {}",
+        args.seconds, args.rounds
+    ));
     let tasks: Vec<String> = args.tasks.iter().map(usize::to_string).collect();
     command.push_str(&format!(" --tasks {}", tasks.join(",")));
     if let Some(path) = &args.report {

@@ -11,6 +11,8 @@ pub struct Target {
     /// What is compared, e.g. "lock, 1 node, 50 tasks vs ideal (raw SET rate / 2)".
     pub what: String,
     pub at_least: f64,
+    /// "×" for a ratio, "" for a plain figure such as an efficiency.
+    pub unit: &'static str,
     /// The ratio of each round; empty when it could not be measured.
     pub rounds: Vec<f64>,
 }
@@ -35,7 +37,13 @@ impl Target {
 
 /// One row per target: what, required, median, range over rounds, verdict.
 pub fn table(targets: &[Target]) -> Table {
-    let mut table = Table::new(["target", "required", "measured (median)", "range", "verdict"]);
+    let mut table = Table::new([
+        "target",
+        "required",
+        "measured (median)",
+        "range",
+        "verdict",
+    ]);
     for target in targets {
         let range = match (
             target.rounds.iter().copied().reduce(f64::min),
@@ -51,8 +59,10 @@ pub fn table(targets: &[Target]) -> Table {
         };
         table.row([
             target.what.clone(),
-            format!("≥ {}×", figure(target.at_least)),
-            target.median().map_or("-".into(), |m| format!("{}×", figure(m))),
+            format!("≥ {}{}", figure(target.at_least), target.unit),
+            target
+                .median()
+                .map_or("-".into(), |m| format!("{}{}", figure(m), target.unit)),
             range,
             verdict.to_string(),
         ]);
@@ -68,6 +78,7 @@ mod tests {
         Target {
             what: "lock vs rslock".into(),
             at_least: 1.5,
+            unit: "×",
             rounds: rounds.to_vec(),
         }
     }
@@ -84,7 +95,12 @@ mod tests {
     #[test]
     fn the_table_shows_required_median_range_and_verdict() {
         let text = table(&[target(&[1.2, 1.8, 1.6]), target(&[])]).to_markdown();
-        assert!(text.contains("| lock vs rslock | ≥ 1.50×  |             1.60× | 1.20–1.80 | met          |"), "{text}");
+        assert!(
+            text.contains(
+                "| lock vs rslock | ≥ 1.50×  |             1.60× | 1.20–1.80 | met          |"
+            ),
+            "{text}"
+        );
         assert!(text.contains("not measured"), "{text}");
     }
 }
