@@ -136,7 +136,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     let timeout = Duration::from_secs(args.timeout_secs);
     let lab = Lab::new(targets.clone(), timeout)?;
     lab.check_reachable().await?;
-    let offered = lab::strategy_names(&lab.strategies().await?)?;
+    let catalogue = lab.strategies().await?;
+    let offered = lab::strategy_names(&catalogue)?;
+    let unprotected = unprotected(&catalogue, targets.len());
     let strategies = if args.strategies.is_empty() {
         offered.clone()
     } else {
@@ -209,12 +211,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         concurrency: args.concurrency.clone(),
         cells,
         skipped,
+        unprotected,
     };
     print(&run, args.json)?;
     if let Some(report) = &args.report {
         write_report(&run, report, &args.charts)?;
     }
     Ok(run.ok())
+}
+
+/// The strategies the server's own table says oversell with this many instances.
+fn unprotected(catalogue: &[Value], instances: usize) -> Vec<String> {
+    let column = if instances > 1 {
+        "two_instances"
+    } else {
+        "one_instance"
+    };
+    catalogue
+        .iter()
+        .filter(|s| s["expected"][column] == "oversells")
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect()
 }
 
 fn booking_path(strategy: &str, args: &BenchArgs) -> String {
@@ -380,6 +397,18 @@ mod tests {
         assert!(parse(&["--seconds", "abc"]).is_err());
         assert!(parse(&["--scenario", "lukewarm"]).is_err());
         assert!(parse(&["--ttl-ms", "5"]).is_err());
+    }
+
+    #[test]
+    fn a_per_process_lock_is_unprotected_only_over_several_instances() {
+        let catalogue = serde_json::json!([
+            { "name": "no-lock", "expected": { "one_instance": "oversells", "two_instances": "oversells" } },
+            { "name": "local-mutex", "expected": { "one_instance": "safe", "two_instances": "oversells" } },
+            { "name": "redis", "expected": { "one_instance": "safe", "two_instances": "safe" } },
+        ]);
+        let catalogue = catalogue.as_array().unwrap();
+        assert_eq!(unprotected(catalogue, 1), ["no-lock"]);
+        assert_eq!(unprotected(catalogue, 2), ["no-lock", "local-mutex"]);
     }
 
     #[test]

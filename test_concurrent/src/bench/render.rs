@@ -25,6 +25,10 @@ pub struct Run {
     pub cells: Vec<CellResult>,
     /// Strategies the server could not run here, with its reason (e.g. pg-advisory on SQLite).
     pub skipped: Vec<Skipped>,
+    /// Strategies that do not protect the ticket with this many instances (no-lock; local-mutex
+    /// over two), by the server's own expected row: their lost updates are the lesson, and a
+    /// per-process lock has no single handoff to measure.
+    pub unprotected: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,12 +60,16 @@ impl Run {
         names
     }
 
+    fn protected(&self, strategy: &str) -> bool {
+        !self.unprotected.iter().any(|s| s == strategy)
+    }
+
     /// Every cell booked exactly what the database holds, and every protected strategy left
     /// clean audits.
     pub fn ok(&self) -> bool {
         self.cells
             .iter()
-            .all(|c| c.consistent() && (c.clean || c.strategy == NO_LOCK))
+            .all(|c| c.consistent() && (c.clean || !self.protected(&c.strategy)))
     }
 
     pub fn table(&self, scenario: Scenario) -> Table {
@@ -88,7 +96,8 @@ impl Run {
                     cell.db_booked, cell.booked
                 ),
                 (true, true) => "clean".to_string(),
-                (true, false) => "lost updates".to_string(),
+                (true, false) if self.protected(&cell.strategy) => "LOST UPDATES".to_string(),
+                (true, false) => "lost updates (unprotected here)".to_string(),
             };
             table.row([
                 cell.strategy.clone(),
@@ -112,7 +121,7 @@ impl Run {
         let mut goals = Vec::new();
         for cell in &self.cells {
             if let (Scenario::Hot, Some(e)) = (cell.scenario, cell.handoff_efficiency) {
-                if cell.concurrency >= CONTENDED {
+                if cell.concurrency >= CONTENDED && self.protected(&cell.strategy) {
                     goals.push(Target {
                         what: format!(
                             "hot event, {}, {} clients: handoff efficiency",
@@ -185,7 +194,9 @@ impl Run {
              `released_ms − lock_acquired_ms` from each answer's trace; *handoff* = lock holds per \
              second × mean hold time, the share of the time the lock was held (1.0: never idle \
              while someone waits). *audit* is the database's: its booking count equals the 201s \
-             counted by the client in every cell marked clean or lost updates.\n",
+             counted by the client in every cell marked clean or lost updates; lost updates are \
+             expected only where the server's own table says the strategy does not protect the \
+             ticket with this many instances ({}).\n",
             self.command,
             self.machine,
             self.targets.join(", "),
@@ -193,6 +204,7 @@ impl Run {
             self.ttl_ms
                 .map_or("the server's default".to_string(), |t| format!("{t} ms")),
             self.seconds,
+            self.unprotected.join(", "),
         );
         for scenario in [Scenario::Hot, Scenario::NoContention] {
             if self.cells.iter().all(|c| c.scenario != scenario) {
@@ -333,6 +345,18 @@ mod tests {
         assert!(run.ok());
         run.cells[2].clean = false;
         assert!(!run.ok());
+        let table = run.table(Scenario::Hot).to_markdown();
+        assert!(
+            table.contains("lost updates (unprotected here)") && table.contains("LOST UPDATES"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn an_unprotected_strategy_has_no_handoff_target() {
+        let mut run = run();
+        run.unprotected.push("redis".into());
+        assert!(run.targets().iter().all(|t| !t.what.contains("handoff")));
     }
 
     #[test]
