@@ -121,6 +121,8 @@ pub struct CellResult {
     pub strategy: String,
     pub scenario: Scenario,
     pub concurrency: usize,
+    /// The events booked (reset before the cell, audited after).
+    pub events: Vec<i64>,
     pub seconds: f64,
     pub requests: usize,
     /// 201 answers.
@@ -148,7 +150,7 @@ impl CellResult {
         concurrency: usize,
         samples: Vec<Sample>,
         elapsed: Duration,
-        audits: &[Audit],
+        audits: &[(i64, Audit)],
     ) -> CellResult {
         let latencies: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
         let holds: Vec<f64> = samples.iter().filter_map(Sample::hold_ms).collect();
@@ -165,16 +167,17 @@ impl CellResult {
             strategy: strategy.to_string(),
             scenario,
             concurrency,
+            events: audits.iter().map(|(id, _)| *id).collect(),
             seconds: elapsed.as_secs_f64(),
             requests: samples.len(),
             booked,
-            db_booked: audits.iter().map(|a| a.booked).sum(),
+            db_booked: audits.iter().map(|(_, a)| a.booked).sum(),
             throughput: per_second(booked, elapsed),
             p50_ms: latency.p50_ms,
             p99_ms: latency.p99_ms,
             mean_hold_ms,
             handoff_efficiency: handoff,
-            clean: audits.iter().all(|a| a.clean),
+            clean: audits.iter().all(|(_, a)| a.clean),
             answers: Answers::tally(samples.into_iter().map(|s| s.outcome)),
         }
     }
@@ -209,16 +212,19 @@ mod tests {
         }
     }
 
-    fn audit(booked: i64, clean: bool) -> Audit {
-        Audit {
-            capacity: 1_000_000,
-            available: 1_000_000 - booked,
-            booked,
-            oversold: 0,
-            lost_updates: !clean,
-            negative_available: false,
-            clean,
-        }
+    fn audit(booked: i64, clean: bool) -> (i64, Audit) {
+        (
+            1,
+            Audit {
+                capacity: 1_000_000,
+                available: 1_000_000 - booked,
+                booked,
+                oversold: 0,
+                lost_updates: !clean,
+                negative_available: false,
+                clean,
+            },
+        )
     }
 
     #[test]

@@ -187,7 +187,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
                     cell::run(&client, &targets, &path, &booked, clients, duration).await;
                 let mut audits = Vec::new();
                 for &event in &booked {
-                    audits.push(lab.audit(event).await?);
+                    audits.push((event, lab.audit(event).await?));
                 }
                 let cell = CellResult::new(strategy, scenario, clients, samples, elapsed, &audits);
                 progress.tick(&format!(

@@ -263,6 +263,7 @@ mod tests {
             strategy: strategy.into(),
             scenario,
             concurrency,
+            events: vec![1],
             seconds: 1.0,
             requests: throughput as usize,
             booked: throughput as usize,
