@@ -71,7 +71,7 @@ type Config = (usize, usize);
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    if args.tasks.iter().any(|&t| t == 0) || args.seconds <= 0.0 {
+    if args.tasks.contains(&0) || args.seconds <= 0.0 {
         eprintln!("error: --tasks must be at least 1 and --seconds positive");
         std::process::exit(2);
     }

@@ -299,6 +299,7 @@ mod tests {
                 strategy: "pg-advisory".into(),
                 reason: "needs postgres".into(),
             }],
+            unprotected: vec!["no-lock".into()],
         }
     }
 
