@@ -222,59 +222,75 @@ fn render(
     }
 
     let rounds = args.rounds as usize;
-    let per_round = |config: Config, f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> {
-        if !configs.contains(&config) {
-            return Vec::new();
+    // `ours / yardstick` within each round, for a configuration that was measured.
+    let goal = |what: &str, at_least: f64, config: Config, yardstick: &dyn Fn(usize) -> f64| {
+        let rounds = if configs.contains(&config) {
+            (0..rounds)
+                .filter_map(|r| ratio(rate(config, Contender::Oversold, r), yardstick(r)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Target {
+            what: what.to_string(),
+            at_least,
+            unit: "×",
+            rounds,
         }
-        (0..rounds).filter_map(f).collect()
     };
-    let one = (1, 50);
-    let five = (5, 50);
+    let (one, five) = ((1, 50), (5, 50));
     let goals = vec![
-        Target {
-            what: "1 node, 50 tasks: lock vs ideal (raw SET rate / 2)".into(),
-            at_least: 0.9,
-            unit: "×",
-            rounds: per_round(one, &|r| {
-                ratio(
-                    rate(one, Contender::Oversold, r),
-                    rate(one, Contender::RawSet, r) / 2.0,
-                )
-            }),
-        },
-        Target {
-            what: "1 node, 50 tasks: lock vs rslock".into(),
-            at_least: 1.5,
-            unit: "×",
-            rounds: per_round(one, &|r| {
-                ratio(
-                    rate(one, Contender::Oversold, r),
-                    rate(one, Contender::Rslock, r),
-                )
-            }),
-        },
-        Target {
-            what: "5 nodes, 50 tasks: Redlock vs ideal (raw SETs on all 5 / 10)".into(),
-            at_least: 0.8,
-            unit: "×",
-            rounds: per_round(five, &|r| {
-                // SETs per second across the five nodes, over the ten round trips of a cycle.
-                let sets = rate(five, Contender::RawSet, r) * 5.0;
-                ratio(rate(five, Contender::Oversold, r), sets / 10.0)
-            }),
-        },
-        Target {
-            what: "5 nodes, 50 tasks: Redlock vs rslock".into(),
-            at_least: 1.5,
-            unit: "×",
-            rounds: per_round(five, &|r| {
-                ratio(
-                    rate(five, Contender::Oversold, r),
-                    rate(five, Contender::Rslock, r),
-                )
-            }),
-        },
+        goal(
+            "1 node, 50 tasks: lock vs ideal (raw SET rate / 2)",
+            0.9,
+            one,
+            &|r| rate(one, Contender::RawSet, r) / 2.0,
+        ),
+        goal("1 node, 50 tasks: lock vs rslock", 1.5, one, &|r| {
+            rate(one, Contender::Rslock, r)
+        }),
+        // SETs per second across the five nodes, over the ten round trips of a cycle.
+        goal(
+            "5 nodes, 50 tasks: Redlock vs ideal (raw SETs on all 5 / 10)",
+            0.8,
+            five,
+            &|r| rate(five, Contender::RawSet, r) * 5.0 / 10.0,
+        ),
+        goal("5 nodes, 50 tasks: Redlock vs rslock", 1.5, five, &|r| {
+            rate(five, Contender::Rslock, r)
+        }),
     ];
+
+    // What is the lock's own, and what is Redis's: each client against the same two commands
+    // sent raw over the same connections, per configuration.
+    let mut overhead = Table::new([
+        "nodes",
+        "tasks",
+        "oversold lock / raw cycle",
+        "rslock / raw cycle",
+    ]);
+    for &config in configs {
+        let against_raw = |contender: Contender| {
+            let mut per_round: Vec<f64> = (0..rounds)
+                .filter_map(|r| {
+                    ratio(
+                        rate(config, contender, r),
+                        rate(config, Contender::RawCycle, r),
+                    )
+                })
+                .collect();
+            per_round.sort_by(f64::total_cmp);
+            per_round
+                .get(per_round.len() / 2)
+                .map_or("-".into(), |m| format!("{}×", figure(*m)))
+        };
+        overhead.row([
+            config.0.to_string(),
+            config.1.to_string(),
+            against_raw(Contender::Oversold),
+            against_raw(Contender::Rslock),
+        ]);
+    }
 
     let command = reproduce(args);
     format!(
@@ -287,7 +303,11 @@ fn render(
          because a cycle needs two round trips to every node (SET, then the release script).\n\n\
          {table}\n\
          Targets (ratios taken within each round; median and range over the rounds):\n\n\
-         {goals}",
+         {goals}\n\
+         Each client against the raw cycle of the same run (a `SET` and a release script per \
+         node, nothing else; median over the rounds): 1.0× means the client adds nothing to \
+         the two commands a cycle is made of.\n\n\
+         {overhead}",
         nodes = if args.urls.is_empty() {
             "five private redis-server processes on loopback (same machine)"
         } else {
@@ -296,6 +316,7 @@ fn render(
         secs = args.seconds,
         table = table.to_markdown(),
         goals = targets::table(&goals).to_markdown(),
+        overhead = overhead.to_markdown(),
     )
 }
 

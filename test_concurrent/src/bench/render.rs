@@ -155,14 +155,7 @@ impl Run {
 
     /// Bookings per second, one group per strategy and one bar per concurrency.
     pub fn chart(&self, scenario: Scenario) -> Result<String, String> {
-        let series: Vec<String> = self
-            .concurrency
-            .iter()
-            .map(|c| match c {
-                1 => "1 client".to_string(),
-                c => format!("{c} clients"),
-            })
-            .collect();
+        let series: Vec<String> = self.concurrency.iter().map(|&c| clients(c)).collect();
         let groups: Vec<Group> = self
             .strategies()
             .into_iter()
@@ -236,6 +229,14 @@ impl Run {
             ));
         }
         out
+    }
+}
+
+/// "1 client", "16 clients".
+fn clients(n: usize) -> String {
+    match n {
+        1 => "1 client".to_string(),
+        n => format!("{n} clients"),
     }
 }
 
