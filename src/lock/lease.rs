@@ -8,23 +8,22 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use rand::rngs::OsRng;
-use rand::TryRngCore;
+use rand::Rng;
 
 use super::FencingToken;
 
-/// 128 random bits from the operating system, shown as 32 lowercase hex characters.
+/// 128 unpredictable random bits, shown as 32 lowercase hex characters.
+///
+/// They come from the thread's cryptographically secure generator (ChaCha, seeded and reseeded
+/// from the operating system) rather than from a `getrandom` system call per acquisition: just
+/// as unguessable, and one system call less on the lock's hot path.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct LockValue(u128);
 
 impl LockValue {
-    /// A fresh value no other holder can have: 2^128 possibilities from the OS generator.
+    /// A fresh value no other holder can have: 2^128 possibilities.
     pub fn random() -> LockValue {
-        let mut bytes = [0u8; 16];
-        OsRng
-            .try_fill_bytes(&mut bytes)
-            .expect("the operating system's random number generator failed");
-        LockValue(u128::from_be_bytes(bytes))
+        LockValue(rand::rng().random())
     }
 }
 

@@ -41,6 +41,8 @@
 //! # }
 //! ```
 
+mod baseline;
+mod connection;
 mod error;
 mod fair;
 mod fencing;
@@ -48,6 +50,7 @@ mod lease;
 mod node;
 mod retry;
 mod scripts;
+mod wakeup;
 mod watchdog;
 
 use std::sync::Arc;
@@ -62,6 +65,7 @@ pub use retry::RetryPolicy;
 pub use watchdog::Lease;
 
 use node::Node;
+use wakeup::Waiters;
 
 /// The longest a single node may take to answer one lock command. A paused node would otherwise
 /// hold every caller for as long as it is paused.
@@ -73,6 +77,8 @@ const MIN_NODE_TIMEOUT: Duration = Duration::from_millis(50);
 #[derive(Clone)]
 pub struct LockManager {
     nodes: Arc<[Node]>,
+    /// This process's contenders waiting for a key, woken when we release it (`wakeup.rs`).
+    waiters: Arc<Waiters>,
 }
 
 /// How one node answered a PING, for `/health` and the dashboard.
@@ -101,6 +107,7 @@ impl LockManager {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(LockManager {
             nodes: nodes.into(),
+            waiters: Arc::default(),
         })
     }
 
@@ -108,6 +115,7 @@ impl LockManager {
     pub fn first_node(&self) -> LockManager {
         LockManager {
             nodes: self.nodes[..1].to_vec().into(),
+            waiters: Arc::default(),
         }
     }
 
@@ -165,6 +173,8 @@ impl LockManager {
         let mut attempts = 0;
         loop {
             attempts += 1;
+            // Listening before asking, so a release between our refusal and our sleep wakes us.
+            let mut listener = self.waiters.listen(&keys);
             let attempt_started = Instant::now();
             // Each answer is 0 for "refused", else 1 or the token the node minted.
             let answers = join_all(self.nodes.iter().map(|node| async {
@@ -234,7 +244,11 @@ impl LockManager {
                     }
                 });
             };
-            tokio::time::sleep(wait).await;
+            // The backoff bounds the wait; a release by this process ends it early.
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = listener.released() => {}
+            }
         }
     }
 
@@ -252,6 +266,7 @@ impl LockManager {
             .iter()
             .any(|a| matches!(a, Ok(deleted) if *deleted > 0))
         {
+            self.waiters.released(&lock.resources);
             return Ok(Release::Released);
         }
         let failed = answers.iter().filter(|a| a.is_err()).count();

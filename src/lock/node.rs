@@ -1,25 +1,29 @@
-//! One Redis node: its connection pool and the three questions the lock asks it, each on a clock.
+//! One Redis node: its connections and the questions the lock asks it, each on a clock.
 //!
 //! A node that is down refuses connections at once, but a node that is paused (SIGSTOP, a long
 //! GC, a VM migration) accepts the TCP connection and then says nothing. Without a deadline every
 //! caller would hang on it; with one, a silent node is just a failed vote, and Redlock is built
-//! to survive a minority of those. The pool's own timeouts bound connecting; the caller's deadline
-//! bounds the whole call, waiting for a pooled connection included.
+//! to survive a minority of those. Connecting has its own timeout; the caller's deadline bounds the
+//! whole call, connecting included. Lock commands share one multiplexed connection
+//! (`connection.rs`); the fair lock's blocking waits take pooled connections of their own.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use deadpool_redis::redis::{cmd, FromRedisValue, IntoConnectionInfo};
+use std::sync::Arc;
+
+use deadpool_redis::redis::{cmd, Client, FromRedisValue, IntoConnectionInfo};
 use deadpool_redis::{Config, Pool, PoolConfig, PoolError, Runtime, Timeouts};
 
+use super::connection::Shared;
 use super::scripts::{Script, ACQUIRE_ALL, RELEASE};
 use super::{LockError, LockValue};
 
 /// Connecting to a healthy node on a LAN takes a millisecond; half a second means it is not there.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Enough connections that a burst of requests waits for Redis, not for the pool: a lock call
-/// holds its connection for one round trip, and a pool wait counts against the call's deadline.
+/// Enough connections for every fair-lock waiter blocked in BLPOP at once; a pool wait counts
+/// against the call's deadline.
 const POOL_SIZE: usize = 32;
 
 #[derive(Clone)]
@@ -28,6 +32,9 @@ pub(crate) struct Node {
     pub(crate) name: String,
     /// The URL without its credentials, for `/health`.
     pub(crate) url: String,
+    /// Every command that does not block.
+    shared: Arc<Shared>,
+    /// Blocking waits (BLPOP), which would hold up everyone on the shared connection.
     pool: Pool,
 }
 
@@ -42,6 +49,7 @@ impl Node {
         let info = url
             .into_connection_info()
             .map_err(|e| invalid(e.to_string()))?;
+        let client = Client::open(info.clone()).map_err(|e| invalid(e.to_string()))?;
         let timeouts = Timeouts {
             wait: Some(CONNECT_TIMEOUT),
             create: Some(CONNECT_TIMEOUT),
@@ -61,6 +69,7 @@ impl Node {
         Ok(Node {
             name: info.addr().to_string(),
             url: without_credentials(url),
+            shared: Arc::new(Shared::new(client, CONNECT_TIMEOUT)),
             pool,
         })
     }
@@ -74,26 +83,25 @@ impl Node {
         deadline: Duration,
     ) -> Result<bool, LockError> {
         let ttl_ms = ttl.as_millis().to_string();
+        let value = value.to_string();
         self.within(deadline, async {
-            let mut conn = self.pool.get().await.map_err(describe_pool)?;
             if let [key] = keys {
                 // The plain command other clients use, so a lock taken by redis-py or
                 // node-redlock on the same key and ours are one and the same.
-                let set: Option<String> = cmd("SET")
-                    .arg(key)
-                    .arg(value.to_string())
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(&ttl_ms)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let mut set = cmd("SET");
+                set.arg(key).arg(&value).arg("NX").arg("PX").arg(&ttl_ms);
+                let set: Option<String> = self
+                    .shared
+                    .call(|mut conn| {
+                        let set = &set;
+                        async move { set.query_async(&mut conn).await }
+                    })
+                    .await?;
                 Ok(set.is_some())
             } else {
-                let taken: i64 = ACQUIRE_ALL
-                    .run(&mut conn, keys, &[value.to_string(), ttl_ms])
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let taken: i64 = self
+                    .script(&ACQUIRE_ALL, keys, &[value.clone(), ttl_ms.clone()])
+                    .await?;
                 Ok(taken == 1)
             }
         })
@@ -107,15 +115,8 @@ impl Node {
         value: &LockValue,
         deadline: Duration,
     ) -> Result<usize, LockError> {
-        self.within(deadline, async {
-            let mut conn = self.pool.get().await.map_err(describe_pool)?;
-            let deleted: usize = RELEASE
-                .run(&mut conn, keys, &[value.to_string()])
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(deleted)
-        })
-        .await
+        self.within(deadline, self.script(&RELEASE, keys, &[value.to_string()]))
+            .await
     }
 
     /// Runs one of the lock's scripts on this node within `deadline`.
@@ -126,14 +127,18 @@ impl Node {
         args: &[String],
         deadline: Duration,
     ) -> Result<T, LockError> {
-        self.within(deadline, async {
-            let mut conn = self.pool.get().await.map_err(describe_pool)?;
-            script
-                .run(&mut conn, keys, args)
-                .await
-                .map_err(|e| e.to_string())
-        })
-        .await
+        self.within(deadline, self.script(script, keys, args)).await
+    }
+
+    async fn script<T: FromRedisValue + Send>(
+        &self,
+        script: &Script,
+        keys: &[String],
+        args: &[String],
+    ) -> Result<T, String> {
+        self.shared
+            .call(|mut conn| async move { script.run(&mut conn, keys, args).await })
+            .await
     }
 
     /// Blocks up to `wait` for an element on `list` (BLPOP); `true` when one arrived. The call's
@@ -158,15 +163,32 @@ impl Node {
         .await
     }
 
+    /// One plain command (e.g. the benchmark's baseline `SET`) on this node within `deadline`.
+    pub(crate) async fn command<T: FromRedisValue + Send>(
+        &self,
+        args: &[&str],
+        deadline: Duration,
+    ) -> Result<T, LockError> {
+        let mut command = cmd(args[0]);
+        command.arg(&args[1..]);
+        let command = &command;
+        self.within(
+            deadline,
+            self.shared
+                .call(|mut conn| async move { command.query_async(&mut conn).await }),
+        )
+        .await
+    }
+
     /// The round trip of a PING.
     pub(crate) async fn ping(&self, deadline: Duration) -> Result<Duration, LockError> {
         let started = Instant::now();
+        let ping = &cmd("PING");
         self.within(deadline, async {
-            let mut conn = self.pool.get().await.map_err(describe_pool)?;
-            let _: String = cmd("PING")
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
+            let _: String = self
+                .shared
+                .call(|mut conn| async move { ping.query_async(&mut conn).await })
+                .await?;
             Ok(started.elapsed())
         })
         .await

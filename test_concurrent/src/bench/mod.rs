@@ -1,10 +1,439 @@
-//! `test_concurrent bench`: what each strategy costs (to be built, issue 6).
+//! `test_concurrent bench`: what each strategy costs, measured side by side in one run.
+//!
+//! For every strategy the server offers (or those given), for one hot event and for an event per
+//! client, at each concurrency: clients book in a loop for a fixed time, and the cell reports
+//! bookings per second, p50/p99 latency, the mean time the lock was held (from each answer's
+//! trace) and, on the hot event, the lock's handoff efficiency. Every cell starts from reset
+//! events and ends with their audit, so the bookings counted by the database are checked against
+//! the 201s counted here. Results go to stdout as tables (or `--json`), and with `--report` into
+//! the "strategies" section of BENCHMARKS.md with an SVG chart per scenario.
 
-use clap::Args;
+mod cell;
+mod events;
+mod render;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use benchkit::machine::Machine;
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+
+use crate::cli::parse_targets;
+use crate::lab::{self, Lab};
+use crate::progress::Progress;
+use cell::{CellResult, Scenario};
+use events::BenchEvents;
+use render::{Run, Skipped};
+
+const EXAMPLES: &str = "\
+Examples:
+  test_concurrent bench                               every strategy at http://127.0.0.1:8080
+  test_concurrent bench --strategy no-lock,redis,atomic --seconds 1
+  test_concurrent bench --target http://127.0.0.1:8080,http://127.0.0.1:8081 --report BENCHMARKS.md
+
+The benchmark creates its own events (named \"bench: ...\") on first use and resets them before
+every cell; the lab's other events are left alone. Exit status: 0 when every cell's database
+count equals its 201s and every protected strategy's audit is clean, 1 otherwise, 2 when the run
+could not be made.";
 
 #[derive(Args, Debug)]
-pub struct BenchArgs {}
+#[command(after_help = EXAMPLES)]
+pub struct BenchArgs {
+    /// Base URL of an app instance (http:// only); repeat or separate with commas to spread the
+    /// clients round-robin over several. Resets, events and audits go to the first.
+    #[arg(
+        long = "target",
+        value_name = "URL",
+        value_delimiter = ',',
+        env = "TARGETS",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub targets: Vec<String>,
 
-pub async fn run(_args: BenchArgs) -> anyhow::Result<bool> {
-    anyhow::bail!("test_concurrent bench is not built yet")
+    /// Strategies to measure, comma-separated [default: every strategy the server offers].
+    /// One the database cannot run (pg-advisory on SQLite) is skipped with a note.
+    #[arg(
+        long = "strategy",
+        value_name = "NAME[,NAME...]",
+        value_delimiter = ','
+    )]
+    pub strategies: Vec<String>,
+
+    /// Numbers of concurrent clients, comma-separated (each 1 to 512).
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', default_values_t = [1usize, 16, 64],
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=512), |n| n as usize))]
+    pub concurrency: Vec<usize>,
+
+    /// Which scenarios: hot (every client on one event with 1000000 tickets) and no-contention
+    /// (each client on an event of its own).
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_enum,
+          default_values_t = [ScenarioArg::Hot, ScenarioArg::NoContention])]
+    pub scenario: Vec<ScenarioArg>,
+
+    /// Seconds each cell (strategy × scenario × concurrency) runs (0.2 to 600).
+    #[arg(long, value_name = "SECS", default_value_t = 3.0,
+          value_parser = parse_seconds)]
+    pub seconds: f64,
+
+    /// Pause between reading and writing in each booking, sent as ?race_window_ms= (0 to
+    /// 30000). 0 by default, so what is measured is the lock and not the pause.
+    #[arg(long, value_name = "MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub race_window_ms: u64,
+
+    /// The lock's time to live, sent as ?ttl_ms= (10 to 300000) [default: the server's].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=300_000))]
+    pub ttl_ms: Option<u64>,
+
+    /// Print one JSON document (the run and every cell) on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Rewrite the "strategies" section of this markdown file (created if missing) and write a
+    /// chart per scenario into --charts.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+
+    /// Folder for the SVG charts written with --report.
+    #[arg(long, value_name = "DIR", default_value = "docs/bench")]
+    pub charts: PathBuf,
+
+    /// Give up on a single HTTP request after this many seconds (1 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScenarioArg {
+    Hot,
+    NoContention,
+}
+
+impl ScenarioArg {
+    fn scenario(self) -> Scenario {
+        match self {
+            ScenarioArg::Hot => Scenario::Hot,
+            ScenarioArg::NoContention => Scenario::NoContention,
+        }
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.2..=600.0).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "must be a number of seconds from 0.2 to 600 (got {text:?})"
+        )),
+    }
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
+    let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let lab = Lab::new(targets.clone(), timeout)?;
+    lab.check_reachable().await?;
+    let catalogue = lab.strategies().await?;
+    let offered = lab::strategy_names(&catalogue)?;
+    let unprotected = unprotected(&catalogue, targets.len());
+    let strategies = if args.strategies.is_empty() {
+        offered.clone()
+    } else {
+        args.strategies.clone()
+    };
+    if let Some(unknown) = strategies.iter().find(|s| !offered.contains(s)) {
+        anyhow::bail!(
+            "unknown strategy {unknown:?}; the server offers: {}",
+            offered.join(", ")
+        );
+    }
+    let most = args.concurrency.iter().copied().max().unwrap_or(1);
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .pool_max_idle_per_host(most)
+        .build()
+        .context("could not build the HTTP client")?;
+    let events = BenchEvents::ensure(&client, &targets[0], most).await?;
+    let machine = Machine::describe().to_string();
+
+    let mut skipped = Vec::new();
+    let mut measured = Vec::new();
+    for strategy in &strategies {
+        match refusal(&lab, &client, &args, &events, strategy).await? {
+            Some(reason) => skipped.push(Skipped {
+                strategy: strategy.clone(),
+                reason,
+            }),
+            None => measured.push(strategy.clone()),
+        }
+    }
+    let scenarios: Vec<Scenario> = args.scenario.iter().map(|s| s.scenario()).collect();
+    let mut progress = Progress::new(
+        measured.len() * scenarios.len() * args.concurrency.len(),
+        true,
+    );
+    let mut cells = Vec::new();
+    for strategy in &measured {
+        let path = booking_path(strategy, &args);
+        for &scenario in &scenarios {
+            for &clients in &args.concurrency {
+                let booked = events.for_cell(scenario == Scenario::Hot, clients);
+                events::reset(&lab, &booked).await?;
+                let duration = Duration::from_secs_f64(args.seconds);
+                let (samples, elapsed) =
+                    cell::run(&client, &targets, &path, &booked, clients, duration).await;
+                let mut audits = Vec::new();
+                for &event in &booked {
+                    audits.push((event, lab.audit(event).await?));
+                }
+                let cell = CellResult::new(strategy, scenario, clients, samples, elapsed, &audits);
+                progress.tick(&format!(
+                    "{strategy}, {}, {clients} client(s): {:.0} bookings/s",
+                    scenario.title(),
+                    cell.throughput
+                ));
+                cells.push(cell);
+            }
+        }
+    }
+    progress.finish();
+
+    let run = Run {
+        command: reproduce(&args, &targets),
+        machine,
+        targets,
+        race_window_ms: args.race_window_ms,
+        ttl_ms: args.ttl_ms,
+        seconds: args.seconds,
+        concurrency: args.concurrency.clone(),
+        cells,
+        skipped,
+        unprotected,
+    };
+    print(&run, args.json)?;
+    if let Some(report) = &args.report {
+        write_report(&run, report, &args.charts)?;
+    }
+    Ok(run.ok())
+}
+
+/// The strategies the server's own table says oversell with this many instances.
+fn unprotected(catalogue: &[Value], instances: usize) -> Vec<String> {
+    let column = if instances > 1 {
+        "two_instances"
+    } else {
+        "one_instance"
+    };
+    catalogue
+        .iter()
+        .filter(|s| s["expected"][column] == "oversells")
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn booking_path(strategy: &str, args: &BenchArgs) -> String {
+    let mut path = format!(
+        "/book/{strategy}/{{id}}?race_window_ms={}",
+        args.race_window_ms
+    );
+    if let Some(ttl) = args.ttl_ms {
+        path.push_str(&format!("&ttl_ms={ttl}"));
+    }
+    path
+}
+
+/// Why the server will not run `strategy` here (a 501 or another 4xx to one probe booking), or
+/// `None` when it booked. The probe's booking is undone by the reset before every cell.
+async fn refusal(
+    lab: &Lab,
+    client: &reqwest::Client,
+    args: &BenchArgs,
+    events: &BenchEvents,
+    strategy: &str,
+) -> anyhow::Result<Option<String>> {
+    events::reset(lab, &[events.hot]).await?;
+    let url = format!(
+        "{}{}",
+        lab.targets[0],
+        booking_path(strategy, args).replace("{id}", &events.hot.to_string())
+    );
+    let response = client
+        .post(&url)
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(None);
+    }
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let message = body["message"].as_str().unwrap_or("no message").to_string();
+    if status.as_u16() == 501 {
+        return Ok(Some(message));
+    }
+    anyhow::bail!("a probe booking with {strategy} answered {status}: {message}")
+}
+
+fn print(run: &Run, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let mut doc = serde_json::to_value(run)?;
+        doc["targets_met"] = serde_json::to_value(
+            run.targets()
+                .iter()
+                .map(|t| (t.what.clone(), t.median(), t.met()))
+                .collect::<Vec<_>>(),
+        )?;
+        doc["ok"] = run.ok().into();
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        writeln!(out, "{}", run.markdown(&[]))?;
+        if !run.ok() {
+            writeln!(out, "FAILED: a cell's database count differs from its 201s, or a protected strategy's audit is not clean")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the charts, then the report section that links them (relative to the report).
+fn write_report(run: &Run, report: &Path, charts: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(charts)
+        .with_context(|| format!("could not create {}", charts.display()))?;
+    let base = report.parent().unwrap_or(Path::new(""));
+    let mut links = Vec::new();
+    for (scenario, file) in [
+        (Scenario::Hot, "strategies-hot.svg"),
+        (Scenario::NoContention, "strategies-no-contention.svg"),
+    ] {
+        if run.cells.iter().all(|c| c.scenario != scenario) {
+            continue;
+        }
+        let path = charts.join(file);
+        let svg = run.chart(scenario).map_err(anyhow::Error::msg)?;
+        std::fs::write(&path, svg)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        let link = path.strip_prefix(base).unwrap_or(&path);
+        links.push((scenario, link.display().to_string()));
+    }
+    benchkit::report::update_file(report, "strategies", &run.markdown(&links))
+        .with_context(|| format!("could not write {}", report.display()))?;
+    eprintln!(
+        "wrote the strategies section of {} and charts in {}",
+        report.display(),
+        charts.display()
+    );
+    Ok(())
+}
+
+/// The command line that reproduces the run.
+fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
+    let list = |items: Vec<String>| items.join(",");
+    let mut command = format!(
+        "cargo run --release -p test_concurrent -- bench --target {} --seconds {} --concurrency {} --race-window-ms {}",
+        targets.join(","),
+        args.seconds,
+        list(args.concurrency.iter().map(usize::to_string).collect()),
+        args.race_window_ms
+    );
+    if !args.strategies.is_empty() {
+        command.push_str(&format!(" --strategy {}", args.strategies.join(",")));
+    }
+    if args.scenario.len() == 1 {
+        let name = args.scenario[0]
+            .to_possible_value()
+            .map(|v| v.get_name().to_string());
+        command.push_str(&format!(" --scenario {}", name.unwrap_or_default()));
+    }
+    if let Some(ttl) = args.ttl_ms {
+        command.push_str(&format!(" --ttl-ms {ttl}"));
+    }
+    if let Some(report) = &args.report {
+        command.push_str(&format!(
+            " --report {} --charts {}",
+            report.display(),
+            args.charts.display()
+        ));
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn parse(argv: &[&str]) -> Result<BenchArgs, clap::Error> {
+        let mut all = vec!["bench"];
+        all.extend_from_slice(argv);
+        Cli::try_parse_from(all).map(|c| c.bench)
+    }
+
+    #[test]
+    fn the_defaults_are_the_issues_grid_with_no_race_window() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(args.concurrency, [1, 16, 64]);
+        assert_eq!(args.scenario, [ScenarioArg::Hot, ScenarioArg::NoContention]);
+        assert_eq!(args.race_window_ms, 0);
+        assert_eq!(
+            booking_path("redis", &args),
+            "/book/redis/{id}?race_window_ms=0"
+        );
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_before_anything_is_sent() {
+        assert!(parse(&["--concurrency", "0"]).is_err());
+        assert!(parse(&["--concurrency", "1,513"]).is_err());
+        assert!(parse(&["--seconds", "0"]).is_err());
+        assert!(parse(&["--seconds", "abc"]).is_err());
+        assert!(parse(&["--scenario", "lukewarm"]).is_err());
+        assert!(parse(&["--ttl-ms", "5"]).is_err());
+    }
+
+    #[test]
+    fn a_per_process_lock_is_unprotected_only_over_several_instances() {
+        let catalogue = serde_json::json!([
+            { "name": "no-lock", "expected": { "one_instance": "oversells", "two_instances": "oversells" } },
+            { "name": "local-mutex", "expected": { "one_instance": "safe", "two_instances": "oversells" } },
+            { "name": "redis", "expected": { "one_instance": "safe", "two_instances": "safe" } },
+        ]);
+        let catalogue = catalogue.as_array().unwrap();
+        assert_eq!(unprotected(catalogue, 1), ["no-lock"]);
+        assert_eq!(unprotected(catalogue, 2), ["no-lock", "local-mutex"]);
+    }
+
+    #[test]
+    fn the_reproducing_command_carries_every_choice() {
+        let args = parse(&[
+            "--strategy",
+            "redis",
+            "--scenario",
+            "hot",
+            "--ttl-ms",
+            "500",
+            "--report",
+            "BENCHMARKS.md",
+        ])
+        .unwrap();
+        let command = reproduce(&args, &["http://a:1".to_string()]);
+        assert_eq!(
+            command,
+            "cargo run --release -p test_concurrent -- bench --target http://a:1 --seconds 3 \
+             --concurrency 1,16,64 --race-window-ms 0 --strategy redis --scenario hot --ttl-ms 500 \
+             --report BENCHMARKS.md --charts docs/bench"
+        );
+        assert_eq!(
+            booking_path("redis", &args),
+            "/book/redis/{id}?race_window_ms=0&ttl_ms=500"
+        );
+    }
 }

@@ -1,0 +1,121 @@
+//! The benchmark's own events, found by name or created once, and reset before every cell.
+//!
+//! The benchmark never books the lab's demo events: it uses one "hot" event that every worker
+//! fights over and one event per worker for the runs without contention. They are looked up by
+//! name on every run (GET /events) and created only when missing (POST /events), so repeated
+//! runs do not pile up events.
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::{json, Value};
+
+use crate::lab::Lab;
+
+/// Far more tickets than a cell can sell, so nobody is ever told "sold out" and every request
+/// does the full booking.
+pub const CAPACITY: i64 = 1_000_000;
+
+const HOT: &str = "bench: hot event";
+
+fn spread_name(worker: usize) -> String {
+    format!("bench: worker {worker}'s event")
+}
+
+/// The event ids of one run.
+#[derive(Clone, Debug)]
+pub struct BenchEvents {
+    pub hot: i64,
+    /// One per worker, `spread[i]` for worker `i`.
+    pub spread: Vec<i64>,
+}
+
+impl BenchEvents {
+    /// Finds or creates the hot event and `workers` spread events on the first target.
+    pub async fn ensure(
+        client: &reqwest::Client,
+        base: &str,
+        workers: usize,
+    ) -> anyhow::Result<BenchEvents> {
+        let url = format!("{base}/events");
+        let listed: Value = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .json()
+            .await
+            .with_context(|| format!("GET {url} did not answer JSON"))?;
+        let existing = listed
+            .as_array()
+            .ok_or_else(|| anyhow!("GET {url} did not return a list: {listed}"))?;
+        let id_of = |name: &str| {
+            existing
+                .iter()
+                .find(|e| e["name"] == name)
+                .and_then(|e| e["id"].as_i64())
+        };
+        let hot = match id_of(HOT) {
+            Some(id) => id,
+            None => create(client, &url, HOT).await?,
+        };
+        let mut spread = Vec::with_capacity(workers);
+        for worker in 1..=workers {
+            let name = spread_name(worker);
+            spread.push(match id_of(&name) {
+                Some(id) => id,
+                None => create(client, &url, &name).await?,
+            });
+        }
+        Ok(BenchEvents { hot, spread })
+    }
+
+    /// The events a cell books: the hot one, or the first `workers` spread ones.
+    pub fn for_cell(&self, hot: bool, workers: usize) -> Vec<i64> {
+        if hot {
+            vec![self.hot]
+        } else {
+            self.spread[..workers].to_vec()
+        }
+    }
+}
+
+async fn create(client: &reqwest::Client, url: &str, name: &str) -> anyhow::Result<i64> {
+    let response = client
+        .post(url)
+        .json(&json!({ "name": name, "capacity": CAPACITY }))
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    match body["id"].as_i64() {
+        Some(id) if status.is_success() => Ok(id),
+        _ => bail!(
+            "POST {url} answered {status}: {}",
+            body["message"].as_str().unwrap_or("no message")
+        ),
+    }
+}
+
+/// Resets every event of a cell to [`CAPACITY`] tickets and no bookings.
+pub async fn reset(lab: &Lab, events: &[i64]) -> anyhow::Result<()> {
+    for &event in events {
+        lab.reset(event, CAPACITY).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hot_event_is_shared_and_each_worker_has_its_own_otherwise() {
+        let events = BenchEvents {
+            hot: 7,
+            spread: vec![10, 11, 12],
+        };
+        assert_eq!(events.for_cell(true, 3), [7]);
+        assert_eq!(events.for_cell(false, 2), [10, 11]);
+        assert_ne!(spread_name(1), spread_name(2));
+    }
+}

@@ -1,0 +1,142 @@
+//! `test_concurrent bench` end to end: a short run against the real app (port 0, real Redis,
+//! SQLite), its JSON checked for shape and against the audit read from the database. No timing
+//! is asserted: only that the figures are well-formed and agree with what the database holds.
+
+use std::process::Command;
+
+use serde_json::Value;
+use testkit::{spawn_app, Backend};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_bench_reports_every_cell_consistently_with_the_database_and_writes_the_report() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let dir = std::env::temp_dir().join(format!("oversold-bench-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("BENCHMARKS.md");
+    let charts = dir.join("charts");
+    let args: Vec<String> = [
+        "bench",
+        "--target",
+        &app.address,
+        "--strategy",
+        "no-lock,redis,pg-advisory",
+        "--concurrency",
+        "1,4",
+        "--seconds",
+        "0.3",
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+        "--charts",
+        charts.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_test_concurrent"))
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("8/8"),
+        "progress is shown on stderr: {stderr}"
+    );
+    let run: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    assert_eq!(run["ok"], true);
+    assert_eq!(run["race_window_ms"], 0);
+    assert_eq!(
+        run["skipped"][0]["strategy"], "pg-advisory",
+        "pg-advisory cannot run on SQLite: {}",
+        run["skipped"]
+    );
+
+    let cells = run["cells"].as_array().unwrap();
+    assert_eq!(
+        cells.len(),
+        2 * 2 * 2,
+        "2 strategies × 2 scenarios × 2 concurrencies"
+    );
+    for cell in cells {
+        let n = |k: &str| cell[k].as_f64().unwrap_or_else(|| panic!("{k} in {cell}"));
+        let status = &cell["answers"]["status"];
+        let answered: u64 = ["created", "sold_out", "stale_fence", "unavailable", "other"]
+            .iter()
+            .map(|k| status[k].as_u64().unwrap())
+            .sum();
+        assert_eq!(answered as f64, n("requests"), "{cell}");
+        assert_eq!(status["created"].as_f64(), Some(n("booked")), "{cell}");
+        assert_eq!(
+            n("booked"),
+            n("db_booked"),
+            "the database holds the 201s: {cell}"
+        );
+        assert!(n("booked") >= 1.0 && n("throughput") > 0.0, "{cell}");
+        assert!(n("p50_ms") > 0.0 && n("p50_ms") <= n("p99_ms"), "{cell}");
+        let locked = cell["strategy"] == "redis";
+        assert_eq!(
+            cell["mean_hold_ms"].is_number(),
+            locked,
+            "hold times come from redis's traces: {cell}"
+        );
+        let hot = cell["scenario"] == "hot";
+        assert_eq!(
+            cell["handoff_efficiency"].is_number(),
+            locked && hot,
+            "{cell}"
+        );
+        if locked && hot {
+            let e = n("handoff_efficiency");
+            // The share of time a lock is held cannot exceed 1 (allowing for clock rounding).
+            assert!(e > 0.0 && e <= 1.05, "{cell}");
+        }
+    }
+
+    // The last cells on the hot event and on the per-client events were redis's: the database
+    // still holds exactly what they reported.
+    let last = |scenario: &str| {
+        cells
+            .iter()
+            .rev()
+            .find(|c| c["scenario"] == scenario)
+            .unwrap()
+            .clone()
+    };
+    for scenario in ["hot", "no-contention"] {
+        let cell = last(scenario);
+        assert_eq!(cell["strategy"], "redis");
+        let mut booked = 0;
+        for event in cell["events"].as_array().unwrap() {
+            let audit = app.audit(event.as_i64().unwrap()).await;
+            assert!(audit.clean, "{audit:?}");
+            booked += audit.booked;
+        }
+        assert_eq!(Some(booked), cell["booked"].as_i64(), "{cell}");
+    }
+
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.contains("<!-- begin strategies -->") && text.contains("### One hot event"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Reproduce: `cargo run --release -p test_concurrent -- bench"),
+        "{text}"
+    );
+    for chart in ["strategies-hot.svg", "strategies-no-contention.svg"] {
+        let svg = std::fs::read_to_string(charts.join(chart)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("redis"), "{chart}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
