@@ -17,7 +17,7 @@ use crate::strategy::{BookingRequest, Strategy};
 use crate::trace::{Marks, Trace};
 
 use super::admin::Admin;
-use super::extract::OptionalJson;
+use super::extract::{NoFields, OptionalJson};
 
 /// An event as the API shows it: its columns and the audit of its bookings.
 #[derive(Serialize)]
@@ -115,10 +115,6 @@ pub async fn reset_event(
 }
 
 /// `POST /reset` takes no fields: an empty body or `{}`, so a malformed body resets nothing.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoFields {}
-
 pub async fn reset_all(
     _: Admin,
     state: web::Data<AppState>,

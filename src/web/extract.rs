@@ -70,6 +70,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
+/// A body (JSON or form) for a route that takes no fields: only an empty one, or `{}`, is
+/// accepted, so that a body meant for another route changes nothing.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
 /// Path, query and form errors as JSON 400s, installed once for the whole app.
 pub fn configure_errors(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|err, req| {

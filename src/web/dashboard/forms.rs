@@ -13,6 +13,7 @@ use crate::experiment::ExperimentInput;
 use crate::state::AppState;
 use crate::web::admin::Admin;
 use crate::web::experiments::run_to_end;
+use crate::web::extract::NoFields;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,10 +56,6 @@ pub async fn reset_one(
 }
 
 /// The "reset every event" form has no fields; anything else in its body is refused.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoFields {}
-
 pub async fn reset_all(
     _: Admin,
     state: web::Data<AppState>,
