@@ -14,7 +14,7 @@ COPY . .
 # The cache mounts keep the registry and target/ between builds (BuildKit, the default builder).
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --workspace \
+    cargo build --release -p oversold -p test_concurrent \
     && mkdir -p /out \
     && cp target/release/oversold target/release/test_concurrent /out/
 

@@ -15,7 +15,7 @@ Usage: ./start.sh [--help]
 Starts the oversold lab on this machine:
   - 5 Redis nodes on 127.0.0.1:7001..7005 (no persistence; never port 6379),
     installing redis-server with the system package manager when it is missing;
-  - a release build (cargo build --release --workspace);
+  - a release build (cargo build --release -p oversold -p test_concurrent);
   - two app instances on http://127.0.0.1:8080 and http://127.0.0.1:8081 over one database
     (SQLite in data/oversold.db unless DATABASE_URL is set);
 then waits for GET /health on both and prints the dashboard URL.
@@ -279,8 +279,8 @@ if ((${#apps_to_start[@]} > 0)); then
         fi
         die "cargo is not installed: $hint"
     fi
-    say "Building in release mode (cargo build --release --workspace; the first build takes a few minutes)"
-    cargo build --release --workspace || die "the build failed (see the compiler output above)"
+    say "Building in release mode (cargo build --release -p oversold -p test_concurrent; the first build takes a few minutes)"
+    cargo build --release -p oversold -p test_concurrent || die "the build failed (see the compiler output above)"
     [[ -x $APP_BIN ]] || die "the build finished but $APP_BIN is missing"
 else
     say "All app instances already run: skipping the build (./stop.sh, then ./start.sh, to run a fresh build)"
