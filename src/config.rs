@@ -119,7 +119,11 @@ impl Config {
 }
 
 /// The message a user sees for a knob out of range, on the command line and in a 400 alike.
-pub fn check_range(name: &str, value: u64, range: &RangeInclusive<u64>) -> Result<u64, String> {
+pub fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    value: T,
+    range: &RangeInclusive<T>,
+) -> Result<T, String> {
     if range.contains(&value) {
         Ok(value)
     } else {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use testkit::{on_every_database, redis_command, Backend, RunDir, TestDatabase};
+use testkit::{on_every_database, redis_command, AppProcess, Backend, RunDir, TestDatabase};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_oversold");
 
@@ -25,22 +25,29 @@ fn lock_keys(redis_port: u16) -> String {
     redis_command(redis_port, &["KEYS", "lock:*"])
 }
 
+/// The real binary over its own database and one Redis node, with 30 s locks and `extra`
+/// settings; returns the app and the node's port.
+async fn start_app(
+    run: &RunDir,
+    database: &TestDatabase,
+    extra: &[(&str, &str)],
+) -> (AppProcess, u16) {
+    let redis = run.start_redis();
+    let redis_url = format!("redis://127.0.0.1:{redis}");
+    let mut env = vec![
+        ("DATABASE_URL", database.url.as_str()),
+        ("REDIS_URLS", redis_url.as_str()),
+        ("LOCK_TTL_MS", "30000"),
+    ];
+    env.extend_from_slice(extra);
+    (run.start_app(Path::new(BINARY), &env).await, redis)
+}
+
 on_every_database! {
     async fn sigterm_lets_locked_bookings_finish_and_leaves_no_lock_held(backend: Backend) {
         let database = TestDatabase::create(backend).await;
         let run = RunDir::new();
-        let redis = run.start_redis();
-        let redis_url = format!("redis://127.0.0.1:{redis}");
-        let mut app = run
-            .start_app(
-                Path::new(BINARY),
-                &[
-                    ("DATABASE_URL", &database.url),
-                    ("REDIS_URLS", &redis_url),
-                    ("LOCK_TTL_MS", "30000"),
-                ],
-            )
-            .await;
+        let (mut app, redis) = start_app(&run, &database, &[]).await;
         let client = reqwest::Client::new();
         for event in [1, 2, 3] {
             let reset = client
@@ -91,19 +98,7 @@ on_every_database! {
 async fn a_booking_cut_off_by_the_shutdown_timeout_still_releases_its_lock() {
     let database = TestDatabase::create(Backend::Sqlite).await;
     let run = RunDir::new();
-    let redis = run.start_redis();
-    let redis_url = format!("redis://127.0.0.1:{redis}");
-    let mut app = run
-        .start_app(
-            Path::new(BINARY),
-            &[
-                ("DATABASE_URL", &database.url),
-                ("REDIS_URLS", &redis_url),
-                ("LOCK_TTL_MS", "30000"),
-                ("SHUTDOWN_TIMEOUT_SECS", "1"),
-            ],
-        )
-        .await;
+    let (mut app, redis) = start_app(&run, &database, &[("SHUTDOWN_TIMEOUT_SECS", "1")]).await;
 
     // A 20 s race window: the booking is still inside its lock when the 1 s timeout runs out.
     let booking = tokio::spawn(post(format!(

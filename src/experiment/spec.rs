@@ -69,14 +69,8 @@ impl ExperimentInput {
         })?;
         let requests = check_range("requests", self.requests.unwrap_or(10), &REQUESTS)
             .map_err(invalid)? as usize;
-        let capacity = self.capacity.unwrap_or(1);
-        if !CAPACITY.contains(&capacity) {
-            return Err(invalid(format!(
-                "capacity must be between {} and {} (got {capacity})",
-                CAPACITY.start(),
-                CAPACITY.end()
-            )));
-        }
+        let capacity =
+            check_range("capacity", self.capacity.unwrap_or(1), &CAPACITY).map_err(invalid)?;
         let race_window_ms = self
             .race_window_ms
             .unwrap_or(defaults.race_window.as_millis() as u64);

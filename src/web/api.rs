@@ -299,19 +299,10 @@ fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result
     check_range(name, value, range).map_err(|m| AppError::bad_request("invalid_knob", m))
 }
 
-fn check_capacity(capacity: i64) -> Result<i64, AppError> {
-    if CAPACITY.contains(&capacity) {
-        Ok(capacity)
-    } else {
-        Err(AppError::bad_request(
-            "invalid_input",
-            format!(
-                "capacity must be between {} and {} (got {capacity})",
-                CAPACITY.start(),
-                CAPACITY.end()
-            ),
-        ))
-    }
+/// A capacity on create, reset and the dashboard's reset form, checked the same way everywhere.
+pub(super) fn check_capacity(capacity: i64) -> Result<i64, AppError> {
+    check_range("capacity", capacity, &CAPACITY)
+        .map_err(|m| AppError::bad_request("invalid_input", m))
 }
 
 /// A short single-line text: trimmed, 1 to 100 characters, no control characters, and none of

@@ -9,23 +9,28 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use crate::lock::NodeHealth;
 use crate::state::AppState;
 
 const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
-pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let started = Instant::now();
-    // The database and the nodes are asked together, each on a clock, so a hung database or a
-    // paused node makes /health answer 503 in about a second rather than hang with it.
-    let (database, nodes) = tokio::join!(
-        tokio::time::timeout(DATABASE_DEADLINE, state.store.ping()),
-        state.redlock.health()
-    );
-    let database_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let database = match database {
-        Ok(answer) => answer.map_err(|e| e.to_string()),
-        Err(_) => Err(format!("no answer within {}s", DATABASE_DEADLINE.as_secs())),
+/// Asks the database and every Redis node together, each on a clock, so a hung database or a
+/// paused node costs about a second rather than hanging the caller (`/health`, `/metrics`).
+/// The database's answer is its own round trip, or why there was none.
+pub(super) async fn probe(state: &AppState) -> (Result<Duration, String>, Vec<NodeHealth>) {
+    let database = async {
+        let started = Instant::now();
+        match tokio::time::timeout(DATABASE_DEADLINE, state.store.ping()).await {
+            Ok(Ok(())) => Ok(started.elapsed()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {}s", DATABASE_DEADLINE.as_secs())),
+        }
     };
+    tokio::join!(database, state.redlock.health())
+}
+
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let (database, nodes) = probe(&state).await;
 
     let up = nodes.iter().filter(|n| n.up).count();
     let quorum = state.redlock.quorum();
@@ -38,7 +43,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         "database": {
             "backend": state.store.backend(),
             "up": database.is_ok(),
-            "latency_ms": database.as_ref().ok().map(|_| database_ms),
+            "latency_ms": database.as_ref().ok().map(|d| d.as_secs_f64() * 1000.0),
             "error": database.as_ref().err(),
         },
         "redis": {

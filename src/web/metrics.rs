@@ -6,7 +6,6 @@
 //! events, each its own bookings). The body is OpenMetrics text, which Prometheus reads.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
 use prometheus_client::encoding::text::encode;
@@ -53,9 +52,8 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         info,
     );
 
-    let started = Instant::now();
-    let database_up = state.store.ping().await.is_ok();
-    let database_latency = started.elapsed().as_secs_f64();
+    let (database, nodes) = super::health::probe(&state).await;
+    let database_up = database.is_ok();
     let gauge = |value: i64| {
         let g = Gauge::<i64>::default();
         g.set(value);
@@ -66,9 +64,9 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         "1 when the database answered a ping",
         gauge(database_up.into()),
     );
-    if database_up {
+    if let Ok(database_latency) = database {
         let latency = Gauge::<f64, AtomicU64>::default();
-        latency.set(database_latency);
+        latency.set(database_latency.as_secs_f64());
         registry.register(
             "database_latency_seconds",
             "The database ping's round trip",
@@ -76,7 +74,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         );
     }
 
-    let nodes = state.redlock.health().await;
     let up = Family::<NodeLabel, Gauge>::default();
     let latency = Family::<NodeLabel, Gauge<f64, AtomicU64>>::default();
     for node in &nodes {

@@ -2,10 +2,8 @@
 //! SQLite), its JSON checked for shape and against the audit read from the database. No timing
 //! is asserted: only that the figures are well-formed and agree with what the database holds.
 
-use std::process::Command;
-
 use serde_json::Value;
-use testkit::{spawn_app, Backend};
+use testkit::{run_binary, spawn_app, stdout_json, Backend};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_bench_reports_every_cell_consistently_with_the_database_and_writes_the_report() {
@@ -33,14 +31,7 @@ async fn a_short_bench_reports_every_cell_consistently_with_the_database_and_wri
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_test_concurrent"))
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = run_binary(env!("CARGO_BIN_EXE_test_concurrent"), &args).await;
 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
@@ -48,12 +39,7 @@ async fn a_short_bench_reports_every_cell_consistently_with_the_database_and_wri
         stderr.contains("8/8"),
         "progress is shown on stderr: {stderr}"
     );
-    let run: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    });
+    let run = stdout_json(&output);
     assert_eq!(run["ok"], true);
     assert_eq!(run["race_window_ms"], 0);
     assert_eq!(

@@ -4,21 +4,17 @@
 //! prints are checked against the database's audit and the nodes' keys.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::SystemTime;
 
 use serde_json::Value;
-use testkit::{on_every_database, redis_command, spawn_app, Backend, RunDir, TestDatabase};
+use testkit::{
+    on_every_database, redis_command, run_binary, spawn_app, stdout_json, Backend, RunDir,
+    TestDatabase,
+};
 
 async fn test_concurrent(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_test_concurrent"))
-            .args(&args)
-            .output()
-            .expect("test_concurrent runs")
-    })
-    .await
-    .unwrap()
+    run_binary(env!("CARGO_BIN_EXE_test_concurrent"), &args).await
 }
 
 fn newest_change(dir: &Path) -> SystemTime {
@@ -66,16 +62,6 @@ fn oversold_binary() -> PathBuf {
     binary
 }
 
-fn report(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
 on_every_database! {
     async fn a_short_chaos_run_finds_no_violation_in_any_safe_strategy(backend: Backend) {
         let database = TestDatabase::create(backend).await;
@@ -111,7 +97,7 @@ on_every_database! {
 
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(0), "{stderr}\n{}", String::from_utf8_lossy(&output.stdout));
-        let report = report(&output);
+        let report = stdout_json(&output);
         assert_eq!(report["ok"], true, "{report}");
         for kind in ["redis-pause", "redis-kill", "app-kill"] {
             assert!(report["faults_by_kind"][kind].as_u64() >= Some(1), "{kind}: {report}");
@@ -186,7 +172,7 @@ async fn a_violation_makes_the_exit_status_1() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report = report(&output);
+    let report = stdout_json(&output);
     assert_eq!(report["ok"], false);
     let local = &report["strategies"]["local-mutex"];
     assert!(local["violations"].as_u64() >= Some(1), "{local}");

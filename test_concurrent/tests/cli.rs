@@ -1,32 +1,13 @@
 //! `test_concurrent` end to end: the built binary against the real app (port 0, real Redis, real
 //! database), its JSON and exit status checked against the audit read from the database.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-use testkit::{free_port, on_every_database, spawn_app, Backend};
+use testkit::{free_port, on_every_database, run_binary, spawn_app, stdout_json, Backend};
 
-/// Runs the binary off the async runtime (it is a blocking child process).
 async fn test_concurrent(args: &[String]) -> Output {
-    let args = args.to_vec();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_test_concurrent"))
-            .args(&args)
-            .output()
-            .expect("test_concurrent runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    run_binary(env!("CARGO_BIN_EXE_test_concurrent"), args).await
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -54,7 +35,7 @@ on_every_database! {
         let output = test_concurrent(&strings(&["--target", &app.address, "--json"])).await;
 
         assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-        let report = json(&output);
+        let report = stdout_json(&output);
         assert_eq!(report["ok"], true);
         assert_eq!(report["targets"], serde_json::json!([app.address]));
         assert_eq!((report["event"].as_i64(), report["requests"].as_i64(), report["capacity"].as_i64()), (Some(1), Some(10), Some(1)));
@@ -100,7 +81,7 @@ on_every_database! {
         .await;
 
         assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-        let report = json(&output);
+        let report = stdout_json(&output);
         assert_eq!(report["targets"].as_array().unwrap().len(), 2);
         let no_lock = &report["endpoints"][0];
         assert_eq!(no_lock["rounds"].as_array().unwrap().len(), 2);
@@ -227,7 +208,7 @@ async fn the_matrix_measures_each_strategy_against_its_expected_row() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report = json(&output);
+    let report = stdout_json(&output);
     let cell = |row: usize, column: &str| report["matrix"][row][column].clone();
     assert_eq!(cell(0, "one_instance")["kind"], "safe");
     assert_eq!(cell(0, "two_instances")["kind"], "oversells");

@@ -7,6 +7,7 @@
 
 mod app;
 mod browser;
+mod command;
 mod database;
 mod redis_server;
 mod run_dir;
@@ -15,6 +16,7 @@ pub use app::{
     count, count_errors, fire_together, spawn_app, spawn_app_with, Answer, AppOptions, TestApp,
 };
 pub use browser::Browser;
+pub use command::{run_binary, stdout_json};
 pub use database::{Backend, TestDatabase};
 /// The WebDriver client the browser tests drive [`Browser`] with.
 pub use fantoccini;

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::experiment::ExperimentInput;
 use crate::state::AppState;
 use crate::web::admin::Admin;
+use crate::web::api::check_capacity;
 use crate::web::experiments::run_to_end;
 use crate::web::extract::NoFields;
 
@@ -30,21 +31,16 @@ pub async fn reset_one(
     // An empty capacity field means "keep the current capacity".
     let capacity = match form.capacity.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .ok()
-                .filter(|c| CAPACITY.contains(c))
-                .ok_or_else(|| {
-                    AppError::bad_request(
-                        "invalid_input",
-                        format!(
-                            "capacity must be a whole number from {} to {}",
-                            CAPACITY.start(),
-                            CAPACITY.end()
-                        ),
-                    )
-                })?,
-        ),
+        Some(text) => Some(check_capacity(text.parse::<i64>().map_err(|_| {
+            AppError::bad_request(
+                "invalid_input",
+                format!(
+                    "capacity must be a whole number from {} to {}",
+                    CAPACITY.start(),
+                    CAPACITY.end()
+                ),
+            )
+        })?)?),
     };
     let id = id.into_inner();
     state
