@@ -9,12 +9,10 @@
 //! the instance counts and what it still holds.
 
 pub mod config;
-pub mod error;
 pub mod experiment;
 pub mod leases;
 pub mod lock;
 pub mod metrics;
-pub mod state;
 pub mod store;
 pub mod strategy;
 pub mod trace;
@@ -32,10 +30,10 @@ pub use config::Config;
 
 use crate::experiment::Runner;
 use crate::leases::HeldLeases;
-use crate::lock::LockManager;
-use crate::state::{AppState, Defaults};
+use crate::lock::{LockManager, RetryPolicy};
 use crate::store::Store;
-use crate::web::AdminPolicy;
+use crate::strategy::{BookingContext, Defaults};
+use crate::web::{AdminPolicy, AppState};
 
 /// The server, built and listening, and what it must clean up after it stops.
 pub struct Application {
@@ -59,17 +57,24 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
     let redlock = LockManager::from_urls(&config.redis_urls)
         .context("could not set up the Redis nodes from --redis-urls")?;
     let leases = HeldLeases::default();
-    let state = actix::Data::new(AppState {
+    let booking = BookingContext {
         store,
-        redis: redlock.first_node(),
+        single_node: redlock.first_node(),
         redlock,
+        local_locks: Default::default(),
         instance: config
             .instance_name
             .clone()
             .unwrap_or_else(|| address.to_string()),
-        local_locks: Default::default(),
-        defaults: Defaults::from_config(&config),
+        retry: RetryPolicy {
+            budget: config.lock_wait(),
+            ..RetryPolicy::default()
+        },
         leases: leases.clone(),
+    };
+    let state = actix::Data::new(AppState {
+        booking,
+        defaults: Defaults::from_config(&config),
         metrics: Default::default(),
         admin,
         experiments: Runner::new(reachable_url(address), &config.peers),
@@ -77,9 +82,9 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
     });
     tracing::info!(
         %address,
-        instance = %state.instance,
-        database = %state.store.backend(),
-        redis_nodes = state.redlock.node_count(),
+        instance = %state.instance(),
+        database = %state.store().backend(),
+        redis_nodes = state.booking.redlock.node_count(),
         admin_token_required = state.admin.required(),
         "oversold is listening"
     );

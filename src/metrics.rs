@@ -12,7 +12,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::error::AppError;
 use crate::lock::LockError;
 use crate::trace::Marks;
 
@@ -65,15 +64,16 @@ impl Default for Metrics {
     }
 }
 
-/// The outcome label of a booking: `booked`, or the error code its answer carried.
-pub fn outcome(error: Option<&AppError>) -> &'static str {
-    error.map_or("booked", AppError::code)
-}
-
 impl Metrics {
-    /// Counts one booking request of `strategy` that ended as `error` says (`None`: booked).
-    pub fn record_booking(&self, strategy: &str, marks: &Marks, error: Option<&AppError>) {
-        let outcome = outcome(error);
+    /// Counts one booking request of `strategy` that ended in `outcome` (`booked`, or the error
+    /// code its answer carried), with the lock error when the lock was what failed.
+    pub fn record_booking(
+        &self,
+        strategy: &str,
+        marks: &Marks,
+        outcome: &str,
+        lock_error: Option<&LockError>,
+    ) {
         let labels = StrategyOutcome {
             strategy: strategy.to_string(),
             outcome: outcome.to_string(),
@@ -85,10 +85,6 @@ impl Metrics {
 
         let by_strategy = StrategyLabel {
             strategy: strategy.to_string(),
-        };
-        let lock_error = match error {
-            Some(AppError::Lock(e)) => Some(e),
-            _ => None,
         };
         match (marks.lock_acquired_ms, lock_error) {
             (Some(acquired_ms), _) => {
@@ -188,6 +184,7 @@ fn attempts(error: &LockError) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategy::BookingError;
     use prometheus_client::encoding::text::encode;
     use std::time::Duration;
 
@@ -208,7 +205,7 @@ mod tests {
             total_ms: 71.0,
             ..Marks::default()
         };
-        metrics.record_booking("redis", &marks, None);
+        metrics.record_booking("redis", &marks, "booked", None);
         let out = text(&metrics);
         assert!(
             out.contains(r#"oversold_bookings_total{strategy="redis",outcome="booked"} 1"#),
@@ -234,7 +231,7 @@ mod tests {
     #[test]
     fn a_lock_that_could_not_be_had_is_a_failure_by_reason_with_its_retries() {
         let metrics = Metrics::default();
-        let error = AppError::Lock(LockError::Locked {
+        let error = BookingError::Lock(LockError::Locked {
             resources: vec!["lock:event:1".into()],
             attempts: 4,
             waited: Duration::from_millis(900),
@@ -243,7 +240,7 @@ mod tests {
             total_ms: 900.0,
             ..Marks::default()
         };
-        metrics.record_booking("redlock", &marks, Some(&error));
+        metrics.record_booking("redlock", &marks, error.code(), error.lock_error());
         let out = text(&metrics);
         assert!(
             out.contains(
@@ -272,7 +269,7 @@ mod tests {
             total_ms: 501.0,
             ..Marks::default()
         };
-        metrics.record_booking("redis", &marks, None);
+        metrics.record_booking("redis", &marks, "booked", None);
         let out = text(&metrics);
         assert!(
             out.contains(r#"reason="lease_expired_before_release"} 1"#),

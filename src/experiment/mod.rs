@@ -7,6 +7,7 @@
 //! database as the events (so every instance shows it), [`verdict`] words the audit and
 //! [`timeline`] draws the SVG.
 
+mod error;
 pub mod runner;
 pub mod spec;
 pub mod storage;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::Audit;
 use crate::trace::Marks;
 
+pub use error::ExperimentError;
 pub use runner::Runner;
 pub use spec::{ExperimentInput, Spec, Target};
 pub use verdict::{Tone, Verdict};

@@ -13,12 +13,12 @@ use serde_json::{json, Value};
 use tokio::sync::{Barrier, Mutex};
 use tracing::info;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::store::UnknownEvent;
+use crate::strategy::BookingContext;
 use crate::trace::Marks;
 
 use super::storage::{self, NewExperiment};
-use super::{Answer, Experiment, Spec, Target};
+use super::{Answer, Experiment, ExperimentError, Spec, Target};
 
 /// Runs experiments for one instance. Lives in the app state.
 pub struct Runner {
@@ -62,14 +62,14 @@ impl Runner {
     }
 
     /// The base URLs a run spreads its requests over, this instance first.
-    pub fn targets(&self, target: Target) -> Result<Vec<String>, AppError> {
+    pub fn targets(&self, target: Target) -> Result<Vec<String>, ExperimentError> {
         let mut targets = vec![self.self_url.clone()];
         if target == Target::All {
             if self.peers.is_empty() {
-                return Err(AppError::bad_request(
-                    "invalid_input",
+                return Err(ExperimentError::Invalid(
                     "this instance knows no other instance: start it with --peers (PEERS), \
-                     or send the requests to this instance",
+                     or send the requests to this instance"
+                        .into(),
                 ));
             }
             targets.extend(self.peers.iter().cloned());
@@ -78,15 +78,19 @@ impl Runner {
     }
 
     /// Resets the event to the spec's capacity, fires the requests, and stores the result.
-    pub async fn run(&self, state: &AppState, spec: Spec) -> Result<Experiment, AppError> {
+    pub async fn run(
+        &self,
+        context: &BookingContext,
+        spec: Spec,
+    ) -> Result<Experiment, ExperimentError> {
         let targets = self.targets(spec.target)?;
-        spec.strategy.check_supported(state.store.backend())?;
+        spec.strategy.check_supported(context.store.backend())?;
         let _one_at_a_time = self.running.lock().await;
-        state
+        context
             .store
             .reset_event(spec.event_id, Some(spec.capacity))
             .await?
-            .ok_or_else(|| unknown_event(spec.event_id))?;
+            .ok_or(UnknownEvent(spec.event_id))?;
         info!(
             strategy = spec.strategy.name(),
             requests = spec.requests,
@@ -97,7 +101,7 @@ impl Runner {
         );
         // Long enough for the slowest request the server would still answer: the whole lock
         // wait, then its own hold.
-        let timeout = state.defaults.retry.budget
+        let timeout = context.retry.budget
             + Duration::from_millis(spec.race_window_ms)
             + Duration::from_secs(30);
         let created_at = Utc::now();
@@ -107,16 +111,16 @@ impl Runner {
             .iter()
             .map(|a| a.sent_ms + a.latency_ms)
             .fold(0.0, f64::max);
-        let audit = state
+        let audit = context
             .store
             .audit(spec.event_id)
             .await?
-            .ok_or_else(|| unknown_event(spec.event_id))?;
+            .ok_or(UnknownEvent(spec.event_id))?;
         let experiment = storage::save(
-            &state.store,
+            &context.store,
             NewExperiment {
                 created_at,
-                instance: &state.instance,
+                instance: &context.instance,
                 strategy: spec.strategy.name(),
                 requests: spec.requests as i64,
                 race_window_ms: spec.race_window_ms as i64,
@@ -244,10 +248,4 @@ fn no_answer(e: &reqwest::Error) -> &'static str {
     } else {
         "broken_answer"
     }
-}
-
-fn unknown_event(id: i64) -> AppError {
-    AppError::NotFound(format!(
-        "event {id} does not exist; GET /events lists the events"
-    ))
 }

@@ -9,8 +9,9 @@ use std::ops::RangeInclusive;
 use serde::Deserialize;
 
 use crate::config::{check_range, CAPACITY, RACE_WINDOW_MS, TTL_MS};
-use crate::error::AppError;
-use crate::state::Defaults;
+use crate::strategy::Defaults;
+
+use super::ExperimentError;
 use crate::strategy::Strategy;
 
 /// How many requests one experiment may fire: enough for a room to see a crowd, few enough that
@@ -52,13 +53,13 @@ pub struct Spec {
     pub event_id: i64,
 }
 
-fn invalid(message: impl Into<String>) -> AppError {
-    AppError::bad_request("invalid_input", message)
+fn invalid(message: impl Into<String>) -> ExperimentError {
+    ExperimentError::Invalid(message.into())
 }
 
 impl ExperimentInput {
     /// Checks every field; the first problem found is the 400's message.
-    pub fn check(self, defaults: &Defaults) -> Result<Spec, AppError> {
+    pub fn check(self, defaults: &Defaults) -> Result<Spec, ExperimentError> {
         let strategy = Strategy::from_name(self.strategy.trim()).ok_or_else(|| {
             let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
             invalid(format!(
@@ -106,13 +107,11 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::lock::RetryPolicy;
 
     fn defaults() -> Defaults {
         Defaults {
             race_window: Duration::from_millis(200),
             ttl: Duration::from_millis(10_000),
-            retry: RetryPolicy::default(),
         }
     }
 
@@ -125,10 +124,7 @@ mod tests {
 
     fn refusal(input: ExperimentInput) -> String {
         match input.check(&defaults()) {
-            Err(AppError::BadRequest { code, message }) => {
-                assert_eq!(code, "invalid_input");
-                message
-            }
+            Err(ExperimentError::Invalid(message)) => message,
             other => panic!("expected a 400, got {other:?}"),
         }
     }

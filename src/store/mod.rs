@@ -10,15 +10,14 @@ mod bookings;
 mod connect;
 mod events;
 mod fenced;
-mod guarded;
 
 use std::fmt;
 
 pub use audit::Audit;
+pub(crate) use bookings::insert_booking;
 pub use bookings::{Booking, NewBooking};
 pub use events::Event;
 pub use fenced::FenceClaim;
-pub use guarded::Guarded;
 
 use sqlx::{PgPool, SqlitePool};
 
@@ -32,6 +31,11 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// An event id the database does not know. Its text is the one every layer shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("event {0} does not exist")]
+pub struct UnknownEvent(pub i64);
 
 #[derive(Clone, Debug)]
 pub enum Store {

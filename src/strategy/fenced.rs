@@ -5,13 +5,11 @@
 //! writes only while the row still carries it (`store::fenced`), so a holder paused past its
 //! lease finds a newer token there and is refused with 409 `stale_fence` instead of overselling.
 
-use crate::error::AppError;
 use crate::lock::Lock;
-use crate::state::AppState;
-use crate::store::{Booking, FenceClaim, NewBooking};
+use crate::store::{Booking, FenceClaim, UnknownEvent};
 
 use super::leased::{under_lease, Acquire};
-use super::BookingRequest;
+use super::{race_window, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition mints a number \
     larger than any earlier holder's, and the event row keeps the largest it has seen. The \
@@ -20,65 +18,58 @@ pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition m
     refused (409 stale_fence) instead of selling the ticket again: the lock is allowed to fail, \
     the storage is not. The cost is that the storage must take part.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
     under_lease(
-        state,
-        &state.redlock,
+        context,
+        &context.redlock,
         Acquire::Fenced,
         &request,
-        "fenced",
-        |lock| fenced_read_wait_write(state, &request, lock),
+        Strategy::Fenced,
+        |lock| fenced_read_wait_write(context, &request, lock),
     )
     .await
 }
 
 async fn fenced_read_wait_write(
-    state: &AppState,
+    context: &BookingContext,
     request: &BookingRequest,
     lock: Lock,
-) -> Result<Booking, AppError> {
+) -> Result<Booking, BookingError> {
     let event_id = request.event_id;
     let token = lock.token.expect("acquire_fenced always mints a token").0 as i64;
-    let claim = state.store.claim_fence(event_id, token).await?;
+    let claim = context.store.claim_fence(event_id, token).await?;
     request.trace.read();
     let available = match claim {
         FenceClaim::Claimed { available } => available,
         FenceClaim::Stale { newest } => {
-            return Err(AppError::StaleFence {
+            return Err(BookingError::StaleFence {
                 event_id,
                 token,
                 seen: newest,
             })
         }
-        FenceClaim::NotFound => {
-            return Err(AppError::NotFound(format!(
-                "event {event_id} does not exist"
-            )))
-        }
+        FenceClaim::NotFound => return Err(UnknownEvent(event_id).into()),
     };
     if available <= 0 {
-        return Err(AppError::SoldOut { event_id });
+        return Err(BookingError::SoldOut { event_id });
     }
-    tokio::time::sleep(request.race_window).await;
-    let booking = NewBooking {
-        event_id,
-        customer: request.customer.clone(),
-        strategy: "fenced",
-        instance: state.instance.clone(),
-        fence_token: Some(token),
-    };
+    race_window(request.race_window).await;
+    let booking = context.new_booking(request, Strategy::Fenced, Some(token));
     request.trace.write_started();
-    let written = state
+    let written = context
         .store
         .write_booking_fenced(available - 1, booking)
         .await;
     request.trace.write_done();
     match written? {
         Some(booking) => Ok(booking),
-        None => Err(AppError::StaleFence {
+        None => Err(BookingError::StaleFence {
             event_id,
             token,
-            seen: state.store.fence(event_id).await?.unwrap_or(token),
+            seen: context.store.fence(event_id).await?.unwrap_or(token),
         }),
     }
 }

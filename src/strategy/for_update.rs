@@ -1,11 +1,12 @@
 //! `for-update`: the naive booking with the event row locked from the read to the commit.
+//!
+//! Postgres locks the row (`FOR UPDATE`); SQLite has no row locks and takes the database's write
+//! lock up front (`BEGIN IMMEDIATE`). Either way the race window passes with every other writer of
+//! the event waiting, and the lock belongs to the transaction: no lease to outlive.
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::store::Booking;
+use crate::store::{insert_booking, on_pool, Booking, Store};
 
-use super::database::{into_outcome, new_booking};
-use super::BookingRequest;
+use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "SELECT ... FOR UPDATE inside a transaction: the row stays locked \
     from the read to the commit, so every other booking of the event waits at its read and then \
@@ -13,13 +14,47 @@ pub const DESCRIPTION: &str = "SELECT ... FOR UPDATE inside a transaction: the r
     write lock instead. It holds across instances and pauses because the lock belongs to the \
     database transaction; the cost is that writers queue inside the database, holding connections.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
-    let booking = new_booking(state, &request, "for-update");
-    let guarded = state
-        .store
-        .book_for_update(booking, request.race_window, &request.trace)
-        .await;
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
+    let booked = book_in_transaction(context, &request).await;
     request.trace.unlocked();
-    let guarded = guarded?;
-    into_outcome(guarded, request.event_id, 1)
+    booked
+}
+
+async fn book_in_transaction(
+    context: &BookingContext,
+    request: &BookingRequest,
+) -> Result<Booking, BookingError> {
+    let store = &context.store;
+    let select = match store {
+        Store::Sqlite(_) => "SELECT available FROM events WHERE id = $1",
+        Store::Postgres(_) => "SELECT available FROM events WHERE id = $1 FOR UPDATE",
+    };
+    let booking = context.new_booking(request, Strategy::ForUpdate, None);
+    let trace = &request.trace;
+    let id = on_pool!(store, pool => {
+        let mut tx = pool.begin_with(store.begin_write()).await?;
+        let available: Option<i64> = sqlx::query_scalar(select)
+            .bind(booking.event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        // The row (Postgres) or the database's write lock (SQLite) is ours from here.
+        trace.lock_taken();
+        trace.read();
+        let available = tickets_left(available, booking.event_id)?;
+        race_window(request.race_window).await;
+        trace.write_started();
+        sqlx::query("UPDATE events SET available = $1 WHERE id = $2")
+            .bind(available - 1)
+            .bind(booking.event_id)
+            .execute(&mut *tx)
+            .await?;
+        let id = insert_booking!(tx, booking)?;
+        tx.commit().await?;
+        trace.write_done();
+        id
+    });
+    Ok(booking.written(&id)?)
 }

@@ -9,12 +9,10 @@ use std::future::Future;
 
 use tracing::{info, warn};
 
-use crate::error::AppError;
 use crate::lock::{Lock, LockManager, Release};
-use crate::state::AppState;
 use crate::store::Booking;
 
-use super::BookingRequest;
+use super::{BookingContext, BookingError, BookingRequest, Strategy};
 
 /// How the lease is taken.
 #[derive(Clone, Copy, Debug)]
@@ -30,19 +28,20 @@ pub(super) fn lock_key(event_id: i64) -> String {
 
 /// Runs `work` under a lease on the event, taken from `locks` as `how` says.
 pub(super) async fn under_lease<F, Fut>(
-    state: &AppState,
+    context: &BookingContext,
     locks: &LockManager,
     how: Acquire,
     request: &BookingRequest,
-    strategy: &'static str,
+    strategy: Strategy,
     work: F,
-) -> Result<Booking, AppError>
+) -> Result<Booking, BookingError>
 where
     F: FnOnce(Lock) -> Fut,
-    Fut: Future<Output = Result<Booking, AppError>>,
+    Fut: Future<Output = Result<Booking, BookingError>>,
 {
     let keys = [lock_key(request.event_id)];
-    let retry = &state.defaults.retry;
+    let retry = &context.retry;
+    let strategy = strategy.name();
     let lock = match how {
         Acquire::Plain => locks.acquire(&keys, request.ttl, retry).await,
         Acquire::Fenced => locks.acquire_fenced(&keys, request.ttl, retry).await,
@@ -51,7 +50,7 @@ where
     .inspect_err(|e| warn!(strategy, key = %keys[0], error = %e, "could not take the lock"))?;
     request.trace.lease_taken(&lock);
     // Entered until released, so a shutdown that cuts this request off still lets it go.
-    let held = state.leases.hold(locks, &lock);
+    let held = context.leases.hold(locks, &lock);
     info!(
         strategy,
         key = %keys[0],

@@ -6,11 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::Booking;
 
-use super::{naive, BookingRequest};
+use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "A tokio Mutex per event, inside the app process. Requests on one \
     instance take turns, so one instance never oversells, and a paused holder keeps the mutex (it \
@@ -30,11 +28,14 @@ impl LocalLocks {
     }
 }
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
-    let mutex = state.local_locks.for_event(request.event_id);
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
+    let mutex = context.local_locks.for_event(request.event_id);
     let guard = mutex.lock().await;
     request.trace.lock_taken();
-    let booking = naive::read_wait_write(state, &request, "local-mutex", None).await;
+    let booking = naive::read_wait_write(context, &request, Strategy::LocalMutex).await;
     drop(guard);
     request.trace.released(false);
     booking

@@ -3,10 +3,15 @@
 //! Every strategy runs the same naive booking ([`naive::read_wait_write`]) inside its own
 //! protection, except where the strategy *is* a different write (`atomic`, `optimistic`); only
 //! the protection differs, which is the lesson. A strategy is a variant of [`Strategy`], its code
-//! one file in this folder, and its explanation the text `/strategies` and the dashboard show.
+//! one file in this folder with its SQL inline, and its explanation the text `/strategies` and
+//! the dashboard show.
+//!
+//! A strategy is handed a [`BookingContext`]: the store, the locks and the instance's name, and
+//! nothing of HTTP. It answers a [`Booking`] or a [`BookingError`]; the web layer alone decides
+//! what those look like on the wire.
 
 mod atomic;
-mod database;
+mod error;
 mod fenced;
 mod for_update;
 mod leased;
@@ -23,12 +28,83 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use error::BookingError;
 pub use local_mutex::LocalLocks;
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::store::{Backend, Booking};
+use crate::config::Config;
+use crate::leases::HeldLeases;
+use crate::lock::{LockManager, RetryPolicy};
+use crate::store::{Backend, Booking, NewBooking, Store};
 use crate::trace::Trace;
+
+/// What a strategy may use to book: the store, the locks, and who this instance is.
+pub struct BookingContext {
+    pub store: Store,
+    /// Every configured Redis node: `redlock` and `fenced` take a quorum of them.
+    pub redlock: LockManager,
+    /// The first node alone: the single-node lock of `redis` (`/book-with-lock`) and `queue`.
+    pub single_node: LockManager,
+    /// The per-event mutexes of the `local-mutex` strategy, private to this process.
+    pub local_locks: LocalLocks,
+    /// Recorded on every booking, so two-instance runs show who served what.
+    pub instance: String,
+    /// How long and how often a lock strategy tries before answering `lock_timeout`.
+    pub retry: RetryPolicy,
+    /// The Redis leases held right now, released at shutdown if a request could not.
+    pub leases: HeldLeases,
+}
+
+impl BookingContext {
+    /// The row a strategy asks the store to write for `request`.
+    fn new_booking(
+        &self,
+        request: &BookingRequest,
+        strategy: Strategy,
+        fence_token: Option<i64>,
+    ) -> NewBooking {
+        NewBooking {
+            event_id: request.event_id,
+            customer: request.customer.clone(),
+            strategy: strategy.name(),
+            instance: self.instance.clone(),
+            fence_token,
+        }
+    }
+}
+
+/// Server-wide knob values a request may override.
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    pub race_window: Duration,
+    pub ttl: Duration,
+}
+
+impl Defaults {
+    pub fn from_config(config: &Config) -> Defaults {
+        Defaults {
+            race_window: config.race_window(),
+            ttl: config.lock_ttl(),
+        }
+    }
+}
+
+/// The pause between reading and writing that makes the race reproduce. Zero costs nothing: a
+/// zero sleep would still wait for the next timer tick (about a millisecond), which would be a
+/// race window of its own.
+async fn race_window(window: Duration) {
+    if !window.is_zero() {
+        tokio::time::sleep(window).await;
+    }
+}
+
+/// The first read of a booking: an unknown event, nothing left, or the count to work from.
+fn tickets_left(available: Option<i64>, event_id: i64) -> Result<i64, BookingError> {
+    match available {
+        None => Err(crate::store::UnknownEvent(event_id).into()),
+        Some(left) if left <= 0 => Err(BookingError::SoldOut { event_id }),
+        Some(left) => Ok(left),
+    }
+}
 
 /// One booking attempt, with the knobs already checked.
 #[derive(Clone, Debug)]
@@ -190,13 +266,13 @@ impl Strategy {
     }
 
     /// A 501 naming the databases that can run the strategy, when `running` cannot.
-    pub fn check_supported(self, running: Backend) -> Result<(), AppError> {
+    pub fn check_supported(self, running: Backend) -> Result<(), BookingError> {
         if self.databases().contains(&running) {
             return Ok(());
         }
         let needs: Vec<String> = self.databases().iter().map(|b| b.to_string()).collect();
-        Err(AppError::Unsupported {
-            strategy: self.name().to_string(),
+        Err(BookingError::Unsupported {
+            strategy: self.name(),
             needs: needs.join(" or "),
             running: running.to_string(),
         })
@@ -204,21 +280,21 @@ impl Strategy {
 
     pub async fn book(
         self,
-        state: &AppState,
+        context: &BookingContext,
         request: BookingRequest,
-    ) -> Result<Booking, AppError> {
-        self.check_supported(state.store.backend())?;
+    ) -> Result<Booking, BookingError> {
+        self.check_supported(context.store.backend())?;
         match self {
-            Strategy::NoLock => no_lock::book(state, request).await,
-            Strategy::LocalMutex => local_mutex::book(state, request).await,
-            Strategy::Redis => redis::book(state, request).await,
-            Strategy::Redlock => redlock::book(state, request).await,
-            Strategy::Fenced => fenced::book(state, request).await,
-            Strategy::PgAdvisory => pg_advisory::book(state, request).await,
-            Strategy::ForUpdate => for_update::book(state, request).await,
-            Strategy::Optimistic => optimistic::book(state, request).await,
-            Strategy::Atomic => atomic::book(state, request).await,
-            Strategy::Queue => queue::book(state, request).await,
+            Strategy::NoLock => no_lock::book(context, request).await,
+            Strategy::LocalMutex => local_mutex::book(context, request).await,
+            Strategy::Redis => redis::book(context, request).await,
+            Strategy::Redlock => redlock::book(context, request).await,
+            Strategy::Fenced => fenced::book(context, request).await,
+            Strategy::PgAdvisory => pg_advisory::book(context, request).await,
+            Strategy::ForUpdate => for_update::book(context, request).await,
+            Strategy::Optimistic => optimistic::book(context, request).await,
+            Strategy::Atomic => atomic::book(context, request).await,
+            Strategy::Queue => queue::book(context, request).await,
         }
     }
 }

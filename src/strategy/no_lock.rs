@@ -1,10 +1,8 @@
 //! `no-lock`: the naive booking with no protection at all, the baseline that oversells.
 
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::Booking;
 
-use super::{naive, BookingRequest};
+use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "No protection. Every request reads how many tickets are left, \
     waits the race window, then writes that number minus one. Requests that read before the first \
@@ -12,6 +10,9 @@ pub const DESCRIPTION: &str = "No protection. Every request reads how many ticke
     wrote the same new count, the counter loses the updates too. It fails on one instance as much \
     as on many.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
-    naive::read_wait_write(state, &request, "no-lock", None).await
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
+    naive::read_wait_write(context, &request, Strategy::NoLock).await
 }

@@ -1,12 +1,8 @@
 //! `optimistic`: read with a version, write only if the version is unchanged, retry a few times.
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::store::Booking;
-use crate::store::Guarded;
+use crate::store::{insert_booking, on_pool, Booking};
 
-use super::database::{into_outcome, new_booking};
-use super::BookingRequest;
+use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "Read the count and a version number, then write only WHERE version \
     is still the one read (compare-and-set); if someone wrote first, read again and retry, a \
@@ -17,17 +13,62 @@ pub const DESCRIPTION: &str = "Read the count and a version number, then write o
 /// with ten contenders for one ticket the loser learns "sold out" long before this runs out.
 const ATTEMPTS: u32 = 50;
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
-    let mut last = Guarded::Conflict;
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
     for _ in 0..ATTEMPTS {
-        let booking = new_booking(state, &request, "optimistic");
-        last = state
-            .store
-            .book_optimistic_once(booking, request.race_window, &request.trace)
-            .await?;
-        if !matches!(last, Guarded::Conflict) {
-            break;
+        if let Some(booking) = attempt(context, &request).await? {
+            return Ok(booking);
         }
     }
-    into_outcome(last, request.event_id, ATTEMPTS)
+    Err(BookingError::Contention {
+        event_id: request.event_id,
+        attempts: ATTEMPTS,
+    })
+}
+
+/// One attempt: read the count and the row's version, wait, then write only if the version is
+/// unchanged. `None` when someone else wrote in between: the caller tries again.
+async fn attempt(
+    context: &BookingContext,
+    request: &BookingRequest,
+) -> Result<Option<Booking>, BookingError> {
+    let store = &context.store;
+    let event_id = request.event_id;
+    let row: Option<(i64, i64)> = on_pool!(store, pool => sqlx::query_as(
+        "SELECT available, version FROM events WHERE id = $1",
+    )
+    .bind(event_id)
+    .fetch_optional(pool)
+    .await)?;
+    request.trace.read();
+    let available = tickets_left(row.map(|(available, _)| available), event_id)?;
+    let version = row.map(|(_, version)| version);
+    race_window(request.race_window).await;
+    let booking = context.new_booking(request, Strategy::Optimistic, None);
+    let trace = &request.trace;
+    trace.write_started();
+    let id = on_pool!(store, pool => {
+        let mut tx = pool.begin_with(store.begin_write()).await?;
+        let written = sqlx::query(
+            "UPDATE events SET available = $1, version = version + 1
+             WHERE id = $2 AND version = $3",
+        )
+        .bind(available - 1)
+        .bind(event_id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written == 0 {
+            trace.write_done();
+            return Ok(None);
+        }
+        let id = insert_booking!(tx, booking)?;
+        tx.commit().await?;
+        trace.write_done();
+        id
+    });
+    Ok(Some(booking.written(&id)?))
 }

@@ -1,11 +1,9 @@
 //! `queue`: the naive booking inside a fair lock that serves waiters in arrival order.
 
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingRequest};
+use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "A fair FIFO lock on the first Redis node: each request takes a \
     ticket, waits its turn asleep, and is woken when the holder hands the lock on, instead of \
@@ -13,14 +11,17 @@ pub const DESCRIPTION: &str = "A fair FIFO lock on the first Redis node: each re
     It is still a lease: a holder paused past the TTL is skipped, the next in line is woken, and \
     the two write together, unless the storage checks fencing tokens.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
     under_lease(
-        state,
-        &state.redis,
+        context,
+        &context.single_node,
         Acquire::Fair,
         &request,
-        "queue",
-        |_| naive::read_wait_write(state, &request, "queue", None),
+        Strategy::Queue,
+        |_| naive::read_wait_write(context, &request, Strategy::Queue),
     )
     .await
 }

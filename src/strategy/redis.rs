@@ -1,11 +1,9 @@
 //! `redis` (also `/book-with-lock`): the naive booking inside a single-node Redis lock.
 
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingRequest};
+use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <random value> NX PX \
     ttl, released by a script that deletes the key only if it still holds our value. Requests for \
@@ -13,14 +11,17 @@ pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <ra
     is sold once. It breaks when a holder is paused longer than the lock's TTL: the key expires, a \
     second request takes the lock, and both write. And the one node is a single point of failure.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
     under_lease(
-        state,
-        &state.redis,
+        context,
+        &context.single_node,
         Acquire::Plain,
         &request,
-        "redis",
-        |_| naive::read_wait_write(state, &request, "redis", None),
+        Strategy::Redis,
+        |_| naive::read_wait_write(context, &request, Strategy::Redis),
     )
     .await
 }

@@ -1,11 +1,9 @@
 //! `redlock`: the naive booking inside a lock granted by a majority of independent Redis nodes.
 
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingRequest};
+use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
 
 pub const DESCRIPTION: &str = "The same SET NX PX lock on N independent Redis nodes, asked in \
     parallel: it is held when a majority (N/2+1) granted it and the time left, TTL minus the time \
@@ -14,14 +12,17 @@ pub const DESCRIPTION: &str = "The same SET NX PX lock on N independent Redis no
     majority is gone. It is still a lease: a holder paused past the TTL writes alongside the next \
     holder, exactly like the single-node lock.";
 
-pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
+pub async fn book(
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
     under_lease(
-        state,
-        &state.redlock,
+        context,
+        &context.redlock,
         Acquire::Plain,
         &request,
-        "redlock",
-        |_| naive::read_wait_write(state, &request, "redlock", None),
+        Strategy::Redlock,
+        |_| naive::read_wait_write(context, &request, Strategy::Redlock),
     )
     .await
 }

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::ApiError;
+use crate::web::AppState;
 
 /// The cookie the sign-in form sets.
 pub const COOKIE: &str = "oversold_admin";
@@ -56,20 +56,20 @@ impl AdminPolicy {
     }
 
     /// Lets the request through, or says what is missing.
-    pub fn check(&self, req: &HttpRequest) -> Result<(), AppError> {
+    pub fn check(&self, req: &HttpRequest) -> Result<(), ApiError> {
         let Some(expected) = self.token.as_deref().filter(|_| self.required) else {
             return Ok(());
         };
         let presented = bearer(req).or_else(|| req.cookie(COOKIE).map(|c| c.value().to_string()));
         match presented {
-            None => Err(AppError::Unauthorized(format!(
+            None => Err(ApiError::Unauthorized(format!(
                 "{} {} changes the lab and this server is reachable from other machines: send \
                  Authorization: Bearer <ADMIN_TOKEN>, or sign in at /ui/login",
                 req.method(),
                 req.path()
             ))),
             Some(token) if same_token(&token, expected) => Ok(()),
-            Some(_) => Err(AppError::Forbidden(
+            Some(_) => Err(ApiError::Forbidden(
                 "that is not the admin token: ask whoever started the server for ADMIN_TOKEN"
                     .to_string(),
             )),
@@ -99,14 +99,14 @@ fn same_token(presented: &str, expected: &str) -> bool {
 pub struct Admin;
 
 impl FromRequest for Admin {
-    type Error = AppError;
-    type Future = Ready<Result<Admin, AppError>>;
+    type Error = ApiError;
+    type Future = Ready<Result<Admin, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = match req.app_data::<web::Data<AppState>>() {
             Some(state) => state.admin.check(req).map(|()| Admin),
             // Every app this crate builds has the state; without it, refuse rather than allow.
-            None => Err(AppError::Forbidden(
+            None => Err(ApiError::Forbidden(
                 "the server has no admin policy configured".into(),
             )),
         };
@@ -137,11 +137,11 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<LoginForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let token = form.into_inner().token.trim().to_string();
     if let Some(expected) = state.admin.token.as_deref() {
         if !same_token(&token, expected) {
-            return Err(AppError::Forbidden(
+            return Err(ApiError::Forbidden(
                 "that is not the admin token: ask whoever started the server for ADMIN_TOKEN"
                     .to_string(),
             ));
@@ -189,7 +189,7 @@ mod tests {
         let none = TestRequest::post().uri("/reset").to_http_request();
         assert!(matches!(
             policy.check(&none),
-            Err(AppError::Unauthorized(_))
+            Err(ApiError::Unauthorized(_))
         ));
         let bearer = |value: &str| {
             TestRequest::post()
@@ -200,11 +200,11 @@ mod tests {
         assert!(policy.check(&bearer("bearer  s3cret ")).is_ok());
         assert!(matches!(
             policy.check(&bearer("Bearer s3cre")),
-            Err(AppError::Forbidden(_))
+            Err(ApiError::Forbidden(_))
         ));
         assert!(matches!(
             policy.check(&bearer("Basic czNjcmV0")),
-            Err(AppError::Unauthorized(_))
+            Err(ApiError::Unauthorized(_))
         ));
         let cookie = TestRequest::post()
             .cookie(Cookie::new(COOKIE, "s3cret"))

@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::config::{check_range, CAPACITY, RACE_WINDOW_MS, TTL_MS};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::store::{Audit, Event};
+use crate::lock::LockError;
+use crate::store::{Audit, Event, UnknownEvent};
 use crate::strategy::{BookingRequest, Strategy};
 use crate::trace::{Marks, Trace};
+use crate::web::ApiError;
+use crate::web::AppState;
 
 use super::admin::Admin;
 use super::extract::{NoFields, OptionalJson};
@@ -38,26 +39,16 @@ fn views(events: Vec<Event>) -> Vec<EventView> {
     events.into_iter().map(EventView::from).collect()
 }
 
-fn unknown_event(id: i64) -> AppError {
-    AppError::NotFound(format!(
-        "event {id} does not exist; GET /events lists the events"
-    ))
-}
-
-pub async fn list_events(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(views(state.store.list_events().await?)))
+pub async fn list_events(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(views(state.store().list_events().await?)))
 }
 
 pub async fn get_event(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let event = state
-        .store
-        .event(id)
-        .await?
-        .ok_or_else(|| unknown_event(id))?;
+    let event = state.store().event(id).await?.ok_or(UnknownEvent(id))?;
     Ok(HttpResponse::Ok().json(EventView::from(event)))
 }
 
@@ -72,16 +63,16 @@ pub async fn create_event(
     _: Admin,
     state: web::Data<AppState>,
     body: OptionalJson<NewEvent>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let new = body.0.ok_or_else(|| {
-        AppError::bad_request(
+        ApiError::bad_request(
             "invalid_input",
             r#"send a JSON body like {"name": "Concert", "capacity": 100}"#,
         )
     })?;
     let name = clean_text("name", &new.name)?;
     let capacity = check_capacity(new.capacity)?;
-    let event = state.store.create_event(&name, capacity).await?;
+    let event = state.store().create_event(&name, capacity).await?;
     info!(event_id = event.id, capacity, "event created");
     Ok(HttpResponse::Created().json(EventView::from(event)))
 }
@@ -97,7 +88,7 @@ pub async fn reset_event(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     body: OptionalJson<Reset>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let capacity = body
         .0
@@ -106,10 +97,10 @@ pub async fn reset_event(
         .map(check_capacity)
         .transpose()?;
     let event = state
-        .store
+        .store()
         .reset_event(id, capacity)
         .await?
-        .ok_or_else(|| unknown_event(id))?;
+        .ok_or(UnknownEvent(id))?;
     info!(event_id = id, capacity = event.capacity, "event reset");
     Ok(HttpResponse::Ok().json(EventView::from(event)))
 }
@@ -119,8 +110,8 @@ pub async fn reset_all(
     _: Admin,
     state: web::Data<AppState>,
     _body: OptionalJson<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let events = state.store.reset_all().await?;
+) -> Result<HttpResponse, ApiError> {
+    let events = state.store().reset_all().await?;
     info!(events = events.len(), "all events reset");
     Ok(HttpResponse::Ok().json(views(events)))
 }
@@ -149,7 +140,7 @@ pub async fn book_no_lock(
     id: web::Path<i64>,
     knobs: web::Query<Knobs>,
     body: OptionalJson<BookBody>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     book_with(
         Strategy::NoLock,
         state,
@@ -165,7 +156,7 @@ pub async fn book_with_lock(
     id: web::Path<i64>,
     knobs: web::Query<Knobs>,
     body: OptionalJson<BookBody>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     book_with(
         Strategy::Redis,
         state,
@@ -181,11 +172,11 @@ pub async fn book(
     path: web::Path<(String, i64)>,
     knobs: web::Query<Knobs>,
     body: OptionalJson<BookBody>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     let strategy = Strategy::from_name(&name).ok_or_else(|| {
         let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
-        AppError::NotFound(format!(
+        ApiError::NotFound(format!(
             "unknown strategy {name:?}; the strategies are: {}",
             known.join(", ")
         ))
@@ -208,16 +199,23 @@ async fn book_with(
     event_id: i64,
     knobs: Knobs,
     body: OptionalJson<BookBody>,
-) -> Result<HttpResponse, AppError> {
-    let trace = Trace::start(&state.instance);
+) -> Result<HttpResponse, ApiError> {
+    let trace = Trace::start(state.instance());
     let result = match booking_request(&state, event_id, knobs, body, &trace) {
-        Ok(request) => strategy.book(&state, request).await,
+        Ok(request) => strategy
+            .book(&state.booking, request)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let marks = trace.finish();
     let error = result.as_ref().err();
-    state.metrics.record_booking(strategy.name(), &marks, error);
-    log_booking(&state, strategy, event_id, &marks, error);
+    let outcome = error.map_or("booked", ApiError::code);
+    let lock_error = error.and_then(ApiError::lock_error);
+    state
+        .metrics
+        .record_booking(strategy.name(), &marks, outcome, lock_error);
+    log_booking(&state, strategy, event_id, &marks, outcome, lock_error);
     Ok(match result {
         Ok(booking) => HttpResponse::Created().json(Booked {
             booking,
@@ -236,7 +234,7 @@ fn booking_request(
     knobs: Knobs,
     body: OptionalJson<BookBody>,
     trace: &Trace,
-) -> Result<BookingRequest, AppError> {
+) -> Result<BookingRequest, ApiError> {
     let race_window = match knobs.race_window_ms {
         Some(ms) => Duration::from_millis(knob("race_window_ms", ms, &RACE_WINDOW_MS)?),
         None => state.defaults.race_window,
@@ -265,17 +263,16 @@ fn log_booking(
     strategy: Strategy,
     event_id: i64,
     marks: &Marks,
-    error: Option<&AppError>,
+    outcome: &str,
+    lock_error: Option<&LockError>,
 ) {
-    let outcome = crate::metrics::outcome(error);
     let lock_key = strategy.lock_key(event_id);
     let lock_key = lock_key.as_deref().unwrap_or("none");
-    let lock_trouble =
-        matches!(error, Some(AppError::Lock(_))) || marks.lease_expired == Some(true);
+    let lock_trouble = lock_error.is_some() || marks.lease_expired == Some(true);
     macro_rules! booking_line {
         ($level:ident, $message:literal) => {
             tracing::$level!(
-                instance = %state.instance,
+                instance = %state.instance(),
                 strategy = strategy.name(),
                 event_id,
                 lock_key,
@@ -295,24 +292,24 @@ fn log_booking(
     }
 }
 
-fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result<u64, AppError> {
-    check_range(name, value, range).map_err(|m| AppError::bad_request("invalid_knob", m))
+fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result<u64, ApiError> {
+    check_range(name, value, range).map_err(|m| ApiError::bad_request("invalid_knob", m))
 }
 
 /// A capacity on create, reset and the dashboard's reset form, checked the same way everywhere.
-pub(super) fn check_capacity(capacity: i64) -> Result<i64, AppError> {
+pub(super) fn check_capacity(capacity: i64) -> Result<i64, ApiError> {
     check_range("capacity", capacity, &CAPACITY)
-        .map_err(|m| AppError::bad_request("invalid_input", m))
+        .map_err(|m| ApiError::bad_request("invalid_input", m))
 }
 
 /// A short single-line text: trimmed, 1 to 100 characters, no control characters, and none of
 /// the invisible ones that make a name display as something else (bidirectional overrides,
 /// zero-width characters), since names end up on the dashboard and in the logs.
-fn clean_text(field: &str, value: &str) -> Result<String, AppError> {
+fn clean_text(field: &str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
     let chars = value.chars().count();
     if chars == 0 || chars > 100 || value.chars().any(|c| c.is_control() || invisible(c)) {
-        return Err(AppError::bad_request(
+        return Err(ApiError::bad_request(
             "invalid_input",
             format!(
                 "{field} must be 1 to 100 characters on one line, without control or invisible \

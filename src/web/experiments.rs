@@ -4,9 +4,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::error::AppError;
 use crate::experiment::{storage, Experiment, ExperimentInput, Spec};
-use crate::state::AppState;
+use crate::web::ApiError;
+use crate::web::AppState;
 
 use super::admin::Admin;
 use super::extract::OptionalJson;
@@ -18,9 +18,9 @@ pub async fn run(
     _: Admin,
     state: web::Data<AppState>,
     body: OptionalJson<ExperimentInput>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let input = body.0.ok_or_else(|| {
-        AppError::bad_request(
+        ApiError::bad_request(
             "invalid_input",
             r#"send a JSON body like {"strategy": "no-lock", "requests": 10, "capacity": 1}"#,
         )
@@ -37,8 +37,14 @@ pub async fn run(
 
 /// Runs the experiment in a task of its own, so that a browser that gives up waiting (a closed
 /// tab, a page left) does not cancel it halfway: the bookings it fired are audited and stored.
-pub async fn run_to_end(state: web::Data<AppState>, spec: Spec) -> Result<Experiment, AppError> {
-    let task = actix_web::rt::spawn(async move { state.experiments.run(&state, spec).await });
+pub async fn run_to_end(state: web::Data<AppState>, spec: Spec) -> Result<Experiment, ApiError> {
+    let task = actix_web::rt::spawn(async move {
+        state
+            .experiments
+            .run(&state.booking, spec)
+            .await
+            .map_err(ApiError::from)
+    });
     match task.await {
         Ok(result) => result,
         // The run panicked: let this request fail the same way.
@@ -46,17 +52,17 @@ pub async fn run_to_end(state: web::Data<AppState>, spec: Spec) -> Result<Experi
     }
 }
 
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(storage::list(&state.store, LISTED).await?))
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(storage::list(state.store(), LISTED).await?))
 }
 
 pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let experiment = storage::find(&state.store, id).await?.ok_or_else(|| {
-        AppError::NotFound(format!(
+    let experiment = storage::find(state.store(), id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!(
             "experiment {id} does not exist; GET /experiments lists them"
         ))
     })?;

@@ -1,4 +1,4 @@
-//! Request extractors whose failures are [`AppError`]s, so bad input always gets the JSON error
+//! Request extractors whose failures are [`ApiError`]s, so bad input always gets the JSON error
 //! body and a 4xx, never actix's plain-text defaults.
 
 use actix_web::dev::Payload;
@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::config::MAX_BODY_BYTES;
-use crate::error::AppError;
+use crate::web::ApiError;
 
 /// An optional JSON body: empty means `None`, anything else must be a JSON object that parses
 /// as `T`. Bodies over
@@ -19,8 +19,8 @@ use crate::error::AppError;
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let declared = req
@@ -30,7 +30,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            let too_large = AppError::PayloadTooLarge {
+            let too_large = ApiError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,
             };
             if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
@@ -39,7 +39,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    AppError::bad_request("invalid_body", format!("could not read the body: {e}"))
+                    ApiError::bad_request("invalid_body", format!("could not read the body: {e}"))
                 })?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(too_large);
@@ -50,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
                 return Ok(OptionalJson(None));
             }
             let invalid = |e: serde_json::Error| {
-                AppError::bad_request(
+                ApiError::bad_request(
                     "invalid_json",
                     format!("the body is not the JSON this route takes: {e}"),
                 )
@@ -58,7 +58,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             // Only an object: serde would also read a struct from `[]` or a field list.
             let value: serde_json::Value = serde_json::from_slice(&body).map_err(invalid)?;
             if !value.is_object() {
-                return Err(AppError::bad_request(
+                return Err(ApiError::bad_request(
                     "invalid_json",
                     "the body must be a JSON object, e.g. {\"customer\": \"Ada\"}",
                 ));
@@ -79,7 +79,7 @@ pub struct NoFields {}
 /// Path, query and form errors as JSON 400s, installed once for the whole app.
 pub fn configure_errors(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|err, req| {
-        AppError::bad_request(
+        ApiError::bad_request(
             "invalid_path",
             format!(
                 "{} has a malformed part: {err}; ids are whole numbers",
@@ -89,17 +89,17 @@ pub fn configure_errors(cfg: &mut web::ServiceConfig) {
         .into()
     }))
     .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-        AppError::bad_request("invalid_query", format!("bad query string: {err}")).into()
+        ApiError::bad_request("invalid_query", format!("bad query string: {err}")).into()
     }))
     .app_data(
         web::FormConfig::default()
             .limit(MAX_BODY_BYTES)
             .error_handler(|err, _req| match err {
-                UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge {
+                UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge {
                     limit: MAX_BODY_BYTES,
                 }
                 .into(),
-                err => AppError::bad_request("invalid_form", format!("bad form: {err}")).into(),
+                err => ApiError::bad_request("invalid_form", format!("bad form: {err}")).into(),
             }),
     );
 }

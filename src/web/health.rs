@@ -10,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::lock::NodeHealth;
-use crate::state::AppState;
+use crate::web::AppState;
 
 const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -20,28 +20,28 @@ const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 pub(super) async fn probe(state: &AppState) -> (Result<Duration, String>, Vec<NodeHealth>) {
     let database = async {
         let started = Instant::now();
-        match tokio::time::timeout(DATABASE_DEADLINE, state.store.ping()).await {
+        match tokio::time::timeout(DATABASE_DEADLINE, state.store().ping()).await {
             Ok(Ok(())) => Ok(started.elapsed()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err(format!("no answer within {}s", DATABASE_DEADLINE.as_secs())),
         }
     };
-    tokio::join!(database, state.redlock.health())
+    tokio::join!(database, state.booking.redlock.health())
 }
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let (database, nodes) = probe(&state).await;
 
     let up = nodes.iter().filter(|n| n.up).count();
-    let quorum = state.redlock.quorum();
+    let quorum = state.booking.redlock.quorum();
     let first_up = nodes.first().is_some_and(|n| n.up);
     let healthy = database.is_ok() && first_up;
     let body = json!({
         "status": if healthy { "ok" } else { "unavailable" },
-        "instance": state.instance,
+        "instance": state.instance(),
         "default_strategy": "redis",
         "database": {
-            "backend": state.store.backend(),
+            "backend": state.store().backend(),
             "up": database.is_ok(),
             "latency_ms": database.as_ref().ok().map(|d| d.as_secs_f64() * 1000.0),
             "error": database.as_ref().err(),

@@ -13,8 +13,8 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::ApiError;
+use crate::web::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NodeLabel {
@@ -37,13 +37,13 @@ type AuditNumber = fn(&crate::store::Audit) -> i64;
 
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut registry = state.metrics.registry();
 
     let info = Family::<InstanceLabels, Gauge>::default();
     info.get_or_create(&InstanceLabels {
-        instance: state.instance.clone(),
-        database: state.store.backend().to_string(),
+        instance: state.instance().to_string(),
+        database: state.store().backend().to_string(),
     })
     .set(1);
     registry.register(
@@ -95,12 +95,12 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     registry.register(
         "redis_quorum_up",
         "1 when a majority of the Redis nodes is up, so Redlock can grant locks",
-        gauge((nodes_up >= state.redlock.quorum()).into()),
+        gauge((nodes_up >= state.booking.redlock.quorum()).into()),
     );
 
     // Without the database there is no audit to report; the gauges above say why.
     if database_up {
-        let events = state.store.list_events().await?;
+        let events = state.store().list_events().await?;
         let families: [(&str, &str, AuditNumber); 5] = [
             ("event_capacity", "Tickets the event was reset or created with", |a| a.capacity),
             ("event_available", "The event's available counter", |a| a.available),

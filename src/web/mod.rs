@@ -7,16 +7,18 @@
 mod admin;
 mod api;
 mod dashboard;
+mod error;
 mod experiments;
 mod extract;
 mod health;
 mod metrics;
+mod state;
 
 pub use admin::{Admin, AdminPolicy};
+pub use error::ApiError;
+pub use state::AppState;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-
-use crate::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     extract::configure_errors(cfg);
@@ -63,15 +65,15 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::MethodNotAllowed {
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
         method: req.method().to_string(),
         path: req.path().to_string(),
     })
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound(format!(
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
         "no route {} {}; GET /strategies and GET /events list what exists",
         req.method(),
         req.path()

@@ -8,13 +8,14 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::config::CAPACITY;
-use crate::error::AppError;
 use crate::experiment::ExperimentInput;
-use crate::state::AppState;
+use crate::store::UnknownEvent;
 use crate::web::admin::Admin;
 use crate::web::api::check_capacity;
 use crate::web::experiments::run_to_end;
 use crate::web::extract::NoFields;
+use crate::web::ApiError;
+use crate::web::AppState;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,12 +28,12 @@ pub async fn reset_one(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: web::Form<ResetForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     // An empty capacity field means "keep the current capacity".
     let capacity = match form.capacity.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(check_capacity(text.parse::<i64>().map_err(|_| {
-            AppError::bad_request(
+            ApiError::bad_request(
                 "invalid_input",
                 format!(
                     "capacity must be a whole number from {} to {}",
@@ -44,10 +45,10 @@ pub async fn reset_one(
     };
     let id = id.into_inner();
     state
-        .store
+        .store()
         .reset_event(id, capacity)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("event {id} does not exist")))?;
+        .ok_or(UnknownEvent(id))?;
     Ok(back_to("/"))
 }
 
@@ -56,8 +57,8 @@ pub async fn reset_all(
     _: Admin,
     state: web::Data<AppState>,
     _form: web::Form<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    state.store.reset_all().await?;
+) -> Result<HttpResponse, ApiError> {
+    state.store().reset_all().await?;
     Ok(back_to("/"))
 }
 
@@ -66,7 +67,7 @@ pub async fn run_experiment(
     _: Admin,
     state: web::Data<AppState>,
     form: web::Form<ExperimentInput>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ApiError> {
     let spec = form.into_inner().check(&state.defaults)?;
     let experiment = run_to_end(state, spec).await?;
     Ok(back_to(&format!(

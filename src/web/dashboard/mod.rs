@@ -14,10 +14,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::error::AppError;
 use crate::experiment::{storage, Summary};
 use crate::lock::NodeHealth;
-use crate::state::AppState;
+use crate::web::ApiError;
+use crate::web::AppState;
 
 use view::{targets, EventRow, ExperimentView, StrategyRow};
 
@@ -66,26 +66,26 @@ pub struct PageQuery {
 pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
-) -> Result<Dashboard, AppError> {
-    let events = state.store.list_events().await?;
-    let nodes = state.redlock.health().await;
-    let history = storage::list(&state.store, HISTORY).await?;
+) -> Result<Dashboard, ApiError> {
+    let events = state.store().list_events().await?;
+    let nodes = state.booking.redlock.health().await;
+    let history = storage::list(state.store(), HISTORY).await?;
     let shown = match query.experiment.or(history.first().map(|h| h.id)) {
         Some(id) => Some(
-            storage::find(&state.store, id)
+            storage::find(state.store(), id)
                 .await?
-                .ok_or_else(|| AppError::NotFound(format!("experiment {id} does not exist")))?,
+                .ok_or_else(|| ApiError::NotFound(format!("experiment {id} does not exist")))?,
         ),
         None => None,
     };
     Ok(Dashboard {
-        instance: state.instance.clone(),
-        backend: state.store.backend().to_string(),
+        instance: state.instance().to_string(),
+        backend: state.store().backend().to_string(),
         events: events.into_iter().map(EventRow::new).collect(),
         nodes_up: nodes.iter().filter(|n| n.up).count(),
         nodes,
-        quorum: state.redlock.quorum(),
-        strategies: StrategyRow::all(state.store.backend(), &history),
+        quorum: state.booking.redlock.quorum(),
+        strategies: StrategyRow::all(state.store().backend(), &history),
         peers: state.experiments.peers().to_vec(),
         race_window_ms: state.defaults.race_window.as_millis(),
         ttl_ms: state.defaults.ttl.as_millis(),

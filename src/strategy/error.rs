@@ -1,0 +1,72 @@
+//! What can go wrong with a booking, in the words of the domain: no HTTP here.
+//!
+//! Each variant is an outcome a client can act on (sold out, a stale fencing token, a lock that
+//! could not be had) or a failure underneath (the database). [`BookingError::code`] is the stable
+//! name the wire contract uses for it; the web layer alone decides which HTTP status it becomes.
+
+use crate::lock::LockError;
+use crate::store::UnknownEvent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error(transparent)]
+    UnknownEvent(#[from] UnknownEvent),
+
+    #[error("event {event_id} is sold out")]
+    SoldOut { event_id: i64 },
+
+    /// A writer whose fencing token is older than one the storage has already seen.
+    #[error("fencing token {token} is stale: event {event_id} has already seen token {seen}")]
+    StaleFence {
+        event_id: i64,
+        token: i64,
+        seen: i64,
+    },
+
+    #[error("{0}")]
+    Lock(#[from] LockError),
+
+    /// Optimistic writes that kept losing to other writers until their attempts ran out.
+    #[error("event {event_id} changed under every one of {attempts} attempts; try again")]
+    Contention { event_id: i64, attempts: u32 },
+
+    #[error("strategy {strategy} needs {needs}; this server runs on {running}")]
+    Unsupported {
+        strategy: &'static str,
+        needs: String,
+        running: String,
+    },
+
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl BookingError {
+    /// The lock's own error, when the lock is what failed.
+    pub fn lock_error(&self) -> Option<&LockError> {
+        match self {
+            BookingError::Lock(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The stable machine-readable name clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BookingError::UnknownEvent(_) => "not_found",
+            BookingError::SoldOut { .. } => "sold_out",
+            BookingError::StaleFence { .. } => "stale_fence",
+            BookingError::Lock(LockError::QuorumNotReached { .. }) => "quorum_unavailable",
+            BookingError::Lock(LockError::Redis { .. } | LockError::InvalidUrl { .. }) => {
+                "redis_unavailable"
+            }
+            BookingError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
+                "lock_expired"
+            }
+            BookingError::Lock(LockError::Locked { .. }) => "lock_timeout",
+            BookingError::Contention { .. } => "contention",
+            BookingError::Unsupported { .. } => "unsupported_strategy",
+            BookingError::Database(_) => "database_error",
+        }
+    }
+}
