@@ -15,6 +15,8 @@ use clap::Parser;
 pub const RACE_WINDOW_MS: RangeInclusive<u64> = 0..=30_000;
 /// `ttl_ms`: the lock's time to live.
 pub const TTL_MS: RangeInclusive<u64> = 10..=300_000;
+/// `--booking-deadline-ms`: from a tenth of a second to ten minutes.
+pub const BOOKING_DEADLINE_MS: RangeInclusive<u64> = 100..=600_000;
 /// Capacity of an event, on create and on reset.
 pub const CAPACITY: RangeInclusive<i64> = 0..=1_000_000;
 /// Largest request body the API reads; anything bigger is a 413.
@@ -72,6 +74,13 @@ pub struct Config {
     #[arg(long, env = "LOCK_WAIT_MS", default_value_t = 15_000)]
     pub lock_wait_ms: u64,
 
+    /// The longest one booking may take, lock wait included, in ms (100..=600000). Past it the
+    /// booking is abandoned: its transaction rolls back, its lock is released, and it answers
+    /// 503 booking_timeout. Actix keeps running a handler after its client has gone, so this is
+    /// what bounds how long any request can hold a lock or the database.
+    #[arg(long, env = "BOOKING_DEADLINE_MS", default_value_t = 45_000)]
+    pub booking_deadline_ms: u64,
+
     /// Token required on admin routes; mandatory when --bind is not a loopback address.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -99,6 +108,11 @@ impl Config {
         }
         check_range("--race-window-ms", self.race_window_ms, &RACE_WINDOW_MS)?;
         check_range("--lock-ttl-ms", self.lock_ttl_ms, &TTL_MS)?;
+        check_range(
+            "--booking-deadline-ms",
+            self.booking_deadline_ms,
+            &BOOKING_DEADLINE_MS,
+        )?;
         if self.redis_urls.iter().all(|u| u.trim().is_empty()) {
             return Err("--redis-urls needs at least one redis:// URL".into());
         }
@@ -111,6 +125,10 @@ impl Config {
 
     pub fn lock_ttl(&self) -> Duration {
         Duration::from_millis(self.lock_ttl_ms)
+    }
+
+    pub fn booking_deadline(&self) -> Duration {
+        Duration::from_millis(self.booking_deadline_ms)
     }
 
     pub fn lock_wait(&self) -> Duration {

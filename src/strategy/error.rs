@@ -4,6 +4,8 @@
 //! could not be had) or a failure underneath (the database). [`BookingError::code`] is the stable
 //! name the wire contract uses for it; the web layer alone decides which HTTP status it becomes.
 
+use std::time::Duration;
+
 use crate::lock::LockError;
 use crate::store::UnknownEvent;
 
@@ -29,6 +31,14 @@ pub enum BookingError {
     /// Optimistic writes that kept losing to other writers until their attempts ran out.
     #[error("event {event_id} changed under every one of {attempts} attempts; try again")]
     Contention { event_id: i64, attempts: u32 },
+
+    /// The booking ran past the server's deadline and was abandoned, nothing written.
+    #[error(
+        "the booking of event {event_id} took longer than the server's limit of {} ms and was \
+         abandoned, nothing booked; try again, or ask for a shorter race window",
+        limit.as_millis()
+    )]
+    DeadlineExceeded { event_id: i64, limit: Duration },
 
     #[error("strategy {strategy} needs {needs}; this server runs on {running}")]
     Unsupported {
@@ -65,6 +75,7 @@ impl BookingError {
             }
             BookingError::Lock(LockError::Locked { .. }) => "lock_timeout",
             BookingError::Contention { .. } => "contention",
+            BookingError::DeadlineExceeded { .. } => "booking_timeout",
             BookingError::Unsupported { .. } => "unsupported_strategy",
             BookingError::Database(_) => "database_error",
         }

@@ -52,6 +52,8 @@ pub struct BookingContext {
     pub retry: RetryPolicy,
     /// The Redis leases held right now, released at shutdown if a request could not.
     pub leases: HeldLeases,
+    /// The longest one booking may take before it is abandoned (`--booking-deadline-ms`).
+    pub deadline: Duration,
 }
 
 impl BookingContext {
@@ -284,6 +286,22 @@ impl Strategy {
         request: BookingRequest,
     ) -> Result<Booking, BookingError> {
         self.check_supported(context.store.backend())?;
+        let event_id = request.event_id;
+        // Dropping the booking's future on the deadline rolls its transaction back and releases
+        // its lease (`HeldLease` lets go on drop): nothing it held outlives the limit.
+        tokio::time::timeout(context.deadline, self.book_unbounded(context, request))
+            .await
+            .unwrap_or(Err(BookingError::DeadlineExceeded {
+                event_id,
+                limit: context.deadline,
+            }))
+    }
+
+    async fn book_unbounded(
+        self,
+        context: &BookingContext,
+        request: BookingRequest,
+    ) -> Result<Booking, BookingError> {
         match self {
             Strategy::NoLock => no_lock::book(context, request).await,
             Strategy::LocalMutex => local_mutex::book(context, request).await,

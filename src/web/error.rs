@@ -109,7 +109,9 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::Booking(BookingError::Lock(e)) => Some(e.retry_after()),
-            ApiError::Booking(BookingError::Contention { .. }) => Some(Duration::from_secs(1)),
+            ApiError::Booking(
+                BookingError::Contention { .. } | BookingError::DeadlineExceeded { .. },
+            ) => Some(Duration::from_secs(1)),
             ApiError::Booking(BookingError::Database(e)) | ApiError::Database(e)
                 if is_unavailable(e) =>
             {
@@ -136,7 +138,9 @@ fn booking_status(error: &BookingError) -> StatusCode {
         BookingError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
             StatusCode::CONFLICT
         }
-        BookingError::Lock(_) | BookingError::Contention { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        BookingError::Lock(_)
+        | BookingError::Contention { .. }
+        | BookingError::DeadlineExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         BookingError::Unsupported { .. } => StatusCode::NOT_IMPLEMENTED,
         BookingError::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
         BookingError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -45,6 +45,8 @@ pub struct AppOptions {
     pub admin_token: Option<String>,
     /// Other instances' base URLs (`--peers`), where the experiments' "all instances" go.
     pub peers: Vec<String>,
+    /// `--booking-deadline-ms`: the longest one booking may take.
+    pub booking_deadline_ms: u64,
 }
 
 impl AppOptions {
@@ -60,6 +62,7 @@ impl AppOptions {
             bind: "127.0.0.1:0".to_string(),
             admin_token: None,
             peers: Vec::new(),
+            booking_deadline_ms: 45_000,
         }
     }
 }
@@ -92,6 +95,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         race_window_ms: options.race_window_ms,
         lock_ttl_ms: 10_000,
         lock_wait_ms: 15_000,
+        booking_deadline_ms: options.booking_deadline_ms,
         admin_token: options.admin_token,
         shutdown_timeout_secs: 30,
     };
