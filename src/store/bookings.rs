@@ -6,7 +6,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{on_pool, Store};
+use super::{in_write_transaction, on_pool, Pool, Store};
 
 /// What a strategy wants written.
 #[derive(Clone, Debug)]
@@ -67,9 +67,9 @@ impl Store {
     /// How a write transaction starts. SQLite's IMMEDIATE takes the write lock up front, so
     /// concurrent writers wait on the busy timeout instead of failing to upgrade a read lock.
     pub(crate) fn begin_write(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "BEGIN IMMEDIATE",
-            Store::Postgres(_) => "BEGIN",
+        match self.pool() {
+            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
+            Pool::Postgres(_) => "BEGIN",
         }
     }
 
@@ -88,8 +88,7 @@ impl Store {
         available: i64,
         booking: NewBooking,
     ) -> Result<Booking, sqlx::Error> {
-        let id = on_pool!(self, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
+        let id = in_write_transaction!(self, tx => {
             // The version moves with every write, so an optimistic writer notices this one too.
             sqlx::query("UPDATE events SET available = $1, version = version + 1 WHERE id = $2")
                 .bind(available)

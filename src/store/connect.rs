@@ -10,7 +10,7 @@ use anyhow::Context;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{on_pool, Store};
+use super::{on_pool, Pool, Store};
 
 /// The events a fresh database starts with. The first has exactly one ticket: the demo's target.
 const SEED_EVENTS: &[(&str, i64)] = &[
@@ -33,7 +33,7 @@ impl Store {
                 .run(&pool)
                 .await
                 .context("could not migrate the Postgres database")?;
-            Store::Postgres(pool)
+            Store::new(Pool::Postgres(pool))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("{url:?} is not a valid sqlite URL"))?
@@ -58,7 +58,7 @@ impl Store {
                 .run(&pool)
                 .await
                 .context("could not migrate the SQLite database")?;
-            Store::Sqlite(pool)
+            Store::new(Pool::Sqlite(pool))
         } else {
             anyhow::bail!(
                 "DATABASE_URL {:?} is neither sqlite://... nor postgres://...",

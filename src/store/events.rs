@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{on_pool, Audit, Store};
+use super::{in_write_transaction, on_pool, Audit, Store};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Event {
@@ -50,6 +50,7 @@ impl Store {
     }
 
     pub async fn create_event(&self, name: &str, capacity: i64) -> Result<Event, sqlx::Error> {
+        let one_writer = self.one_writer().await;
         let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
             "INSERT INTO events (name, capacity, available) VALUES ($1, $2, $2) RETURNING id",
         )
@@ -57,6 +58,7 @@ impl Store {
         .bind(capacity)
         .fetch_one(pool)
         .await)?;
+        drop(one_writer);
         Ok(self.event(id).await?.expect("the event just inserted"))
     }
 
@@ -67,8 +69,7 @@ impl Store {
         id: i64,
         capacity: Option<i64>,
     ) -> Result<Option<Event>, sqlx::Error> {
-        let updated = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        let updated = in_write_transaction!(self, tx => {
             sqlx::query("DELETE FROM bookings WHERE event_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
@@ -94,8 +95,7 @@ impl Store {
 
     /// Resets every event to its own capacity.
     pub async fn reset_all(&self) -> Result<Vec<Event>, sqlx::Error> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        in_write_transaction!(self, tx => {
             sqlx::query("DELETE FROM bookings").execute(&mut *tx).await?;
             sqlx::query("UPDATE events SET available = capacity, version = 0, fence = 0")
                 .execute(&mut *tx)

@@ -8,7 +8,7 @@
 //! check on its own write and sell the ticket again.
 
 use super::bookings::insert_booking;
-use super::{on_pool, Booking, NewBooking, Store};
+use super::{in_write_transaction, on_pool, Booking, NewBooking, Store};
 
 /// What claiming an event's fence found.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,6 +27,7 @@ pub enum FenceClaim {
 impl Store {
     /// Claims `event_id` for `token` and reads what is left, in one statement.
     pub async fn claim_fence(&self, event_id: i64, token: i64) -> Result<FenceClaim, sqlx::Error> {
+        let one_writer = self.one_writer().await;
         let claimed: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
             "UPDATE events SET fence = $1 WHERE id = $2 AND fence < $1 RETURNING available",
         )
@@ -34,6 +35,7 @@ impl Store {
         .bind(event_id)
         .fetch_optional(pool)
         .await)?;
+        drop(one_writer);
         if let Some(available) = claimed {
             return Ok(FenceClaim::Claimed { available });
         }
@@ -56,8 +58,7 @@ impl Store {
         available: i64,
         booking: NewBooking,
     ) -> Result<Option<Booking>, sqlx::Error> {
-        let id = on_pool!(self, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
+        let id = in_write_transaction!(self, tx => {
             let written = sqlx::query(
                 "UPDATE events SET available = $1, version = version + 1
                  WHERE id = $2 AND fence = $3",

@@ -4,6 +4,12 @@
 //! *are* a database feature (`BEGIN IMMEDIATE`, advisory locks): code that needs one says so with
 //! a `match`. Where the SQL is the same for both, [`on_pool!`] writes it once; SQLite accepts the
 //! `$1` placeholders Postgres uses.
+//!
+//! SQLite has one writer at a time for the whole file. Left to itself, every writer beyond the
+//! first sleeps in SQLite's busy handler and polls with growing naps, so under load most of a
+//! booking's time is spent asleep. [`in_write_transaction!`] queues this instance's writers on
+//! one fair async mutex instead: each is woken the moment the previous one commits. Reads stay
+//! concurrent (WAL), and a second instance over the same file still meets the busy handler.
 
 mod audit;
 mod bookings;
@@ -12,6 +18,7 @@ mod events;
 mod fenced;
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use audit::Audit;
 pub(crate) use bookings::insert_booking;
@@ -24,21 +31,42 @@ use sqlx::{PgPool, SqlitePool};
 /// Runs the same sqlx code against whichever pool the store holds.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+        match $store.pool() {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// Runs `$body` in a write transaction `$tx` (which `$body` commits), as this instance's only
+/// SQLite writer of the moment (see the module docs); on Postgres, beside every other writer.
+macro_rules! in_write_transaction {
+    ($store:expr, $tx:ident => $body:expr) => {{
+        let store: &$crate::store::Store = $store;
+        let _one_writer = store.one_writer().await;
+        $crate::store::on_pool!(store, pool => {
+            let mut $tx = pool.begin_with(store.begin_write()).await?;
+            $body
+        })
+    }};
+}
+pub(crate) use in_write_transaction;
 
 /// An event id the database does not know. Its text is the one every layer shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("event {0} does not exist")]
 pub struct UnknownEvent(pub i64);
 
+/// The database: its pool, and the queue this instance's SQLite writers wait in.
 #[derive(Clone, Debug)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    writers: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -61,10 +89,31 @@ impl fmt::Display for Backend {
 }
 
 impl Store {
+    pub(crate) fn new(pool: Pool) -> Store {
+        Store {
+            pool,
+            writers: Arc::default(),
+        }
+    }
+
+    /// The pool itself, for code that needs one database's feature (or a test's own query).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Store::Sqlite(_) => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// On SQLite, a place in this instance's one queue of writers, held until dropped; on
+    /// Postgres nothing, since its writers wait for each other row by row.
+    pub(crate) async fn one_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.writers.lock().await),
+            Pool::Postgres(_) => None,
         }
     }
 

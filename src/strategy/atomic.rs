@@ -3,7 +3,7 @@
 //! There is no read to go stale. The early read only answers "unknown" or "sold out" fast, and
 //! the race window sits before the write to keep timings comparable with the other strategies.
 
-use crate::store::{insert_booking, on_pool, Booking};
+use crate::store::{in_write_transaction, insert_booking, Booking};
 
 use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
 
@@ -25,8 +25,7 @@ pub async fn book(
     let booking = context.new_booking(&request, Strategy::Atomic, None);
     let trace = &request.trace;
     trace.write_started();
-    let id = on_pool!(store, pool => {
-        let mut tx = pool.begin_with(store.begin_write()).await?;
+    let id = in_write_transaction!(store, tx => {
         let taken = sqlx::query(
             "UPDATE events SET available = available - 1 WHERE id = $1 AND available > 0",
         )

@@ -4,7 +4,7 @@
 //! lock up front (`BEGIN IMMEDIATE`). Either way the race window passes with every other writer of
 //! the event waiting, and the lock belongs to the transaction: no lease to outlive.
 
-use crate::store::{insert_booking, on_pool, Booking, Store};
+use crate::store::{in_write_transaction, insert_booking, Booking, Pool};
 
 use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
 
@@ -28,14 +28,13 @@ async fn book_in_transaction(
     request: &BookingRequest,
 ) -> Result<Booking, BookingError> {
     let store = &context.store;
-    let select = match store {
-        Store::Sqlite(_) => "SELECT available FROM events WHERE id = $1",
-        Store::Postgres(_) => "SELECT available FROM events WHERE id = $1 FOR UPDATE",
+    let select = match store.pool() {
+        Pool::Sqlite(_) => "SELECT available FROM events WHERE id = $1",
+        Pool::Postgres(_) => "SELECT available FROM events WHERE id = $1 FOR UPDATE",
     };
     let booking = context.new_booking(request, Strategy::ForUpdate, None);
     let trace = &request.trace;
-    let id = on_pool!(store, pool => {
-        let mut tx = pool.begin_with(store.begin_write()).await?;
+    let id = in_write_transaction!(store, tx => {
         let available: Option<i64> = sqlx::query_scalar(select)
             .bind(booking.event_id)
             .fetch_optional(&mut *tx)

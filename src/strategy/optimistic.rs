@@ -1,6 +1,6 @@
 //! `optimistic`: read with a version, write only if the version is unchanged, retry a few times.
 
-use crate::store::{insert_booking, on_pool, Booking};
+use crate::store::{in_write_transaction, insert_booking, on_pool, Booking};
 
 use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
 
@@ -49,8 +49,7 @@ async fn attempt(
     let booking = context.new_booking(request, Strategy::Optimistic, None);
     let trace = &request.trace;
     trace.write_started();
-    let id = on_pool!(store, pool => {
-        let mut tx = pool.begin_with(store.begin_write()).await?;
+    let id = in_write_transaction!(store, tx => {
         let written = sqlx::query(
             "UPDATE events SET available = $1, version = version + 1
              WHERE id = $2 AND version = $3",

@@ -4,7 +4,7 @@
 //! connection dying: there is no lease to outlive. Postgres only; the registry answers 501 on
 //! SQLite before this runs.
 
-use crate::store::{insert_booking, Booking, Store};
+use crate::store::{insert_booking, Booking, Pool};
 
 use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
 
@@ -26,7 +26,7 @@ async fn book_in_transaction(
     context: &BookingContext,
     request: &BookingRequest,
 ) -> Result<Booking, BookingError> {
-    let Store::Postgres(pool) = &context.store else {
+    let Pool::Postgres(pool) = context.store.pool() else {
         return Err(Strategy::PgAdvisory
             .check_supported(context.store.backend())
             .expect_err("pg-advisory runs on Postgres only"));

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
-use oversold::store::{Audit, Store};
+use oversold::store::{Audit, Pool, Store};
 use oversold::Config;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -151,9 +151,9 @@ impl TestApp {
     /// Every booking row of an event as (instance, strategy), read from the database.
     pub async fn bookings_by_instance(&self, event_id: i64) -> Vec<String> {
         let sql = "SELECT instance FROM bookings WHERE event_id = $1 ORDER BY instance";
-        match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(event_id).fetch_all(pool).await,
-            Store::Postgres(pool) => sqlx::query_scalar(sql).bind(event_id).fetch_all(pool).await,
+        match self.store.pool() {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).bind(event_id).fetch_all(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).bind(event_id).fetch_all(pool).await,
         }
         .expect("the bookings query runs")
     }
