@@ -39,6 +39,7 @@ where
     F: FnOnce(Lock) -> Fut,
     Fut: Future<Output = Result<Booking, BookingError>>,
 {
+    super::check_before_locking(context, request.event_id).await?;
     let keys = [lock_key(request.event_id)];
     let retry = &context.retry;
     let strategy = strategy.name();

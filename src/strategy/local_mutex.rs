@@ -32,6 +32,7 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
+    super::check_before_locking(context, request.event_id).await?;
     let mutex = context.local_locks.for_event(request.event_id);
     let guard = mutex.lock().await;
     request.trace.lock_taken();

@@ -99,6 +99,15 @@ async fn race_window(window: Duration) {
     }
 }
 
+/// Checking availability is not booking (seed 000 §4): a read answers "sold out" and "no such
+/// event" before a strategy queues for its lock, so a crowd at a sold-out event costs a read
+/// each, not a turn at the lock each. The strategy still checks again under its lock, which is
+/// what makes the answer right: between this read and the lock another booking may take the
+/// last ticket.
+async fn check_before_locking(context: &BookingContext, event_id: i64) -> Result<(), BookingError> {
+    tickets_left(context.store.read_available(event_id).await?, event_id).map(|_| ())
+}
+
 /// The first read of a booking: an unknown event, nothing left, or the count to work from.
 fn tickets_left(available: Option<i64>, event_id: i64) -> Result<i64, BookingError> {
     match available {

@@ -17,6 +17,7 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
+    super::check_before_locking(context, request.event_id).await?;
     let booked = book_in_transaction(context, &request).await;
     request.trace.unlocked();
     booked
