@@ -160,11 +160,17 @@ on_every_database! {
         let app = spawn_app(backend).await;
         app.reset(LAST_TICKET, 1).await;
 
-        let won: serde_json::Value =
-            app.post("/book/fenced/1?race_window_ms=50", None).await.json().await.unwrap();
+        // The loser arrives while the winner is inside its window (300 ms), so its first read
+        // still sees the ticket and it queues for the lock; it learns "sold out" under the lock.
+        let winner = {
+            let (client, url) = (app.client.clone(), format!("{}/book/fenced/1?race_window_ms=300", app.address));
+            tokio::spawn(async move { client.post(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let lost = app.post("/book/fenced/1?race_window_ms=50", None).await;
         assert_eq!(lost.status().as_u16(), 409);
         let lost: serde_json::Value = lost.json().await.unwrap();
+        let won = winner.await.unwrap();
 
         let t = &won["trace"];
         let at = |name: &str| t[name].as_f64().unwrap_or_else(|| panic!("{name} in {t}"));
