@@ -71,6 +71,7 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
             ..RetryPolicy::default()
         },
         leases: leases.clone(),
+        batches: Default::default(),
         deadline: config.booking_deadline(),
     };
     let state = actix::Data::new(AppState {

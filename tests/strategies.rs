@@ -44,6 +44,7 @@ const TABLE: &[Row] = &[
     Row { strategy: "optimistic",  one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Safe },
     Row { strategy: "atomic",      one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Safe },
     Row { strategy: "queue",       one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Oversold },
+    Row { strategy: "batched",     one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Safe },
 ];
 
 /// Wide enough that every request reads before the first write when nothing protects the read.
@@ -110,6 +111,7 @@ table_row! {
     optimistic_holds_everywhere: "optimistic";
     atomic_holds_everywhere: "atomic";
     queue_holds_on_two_instances_but_gets_two_holders_when_paused: "queue";
+    batched_holds_everywhere: "batched";
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,6 +128,7 @@ const SAFE: &[&str] = &[
     "optimistic",
     "atomic",
     "queue",
+    "batched",
 ];
 
 on_every_database! {
@@ -181,4 +184,22 @@ async fn strategies_lists_every_strategy_with_its_databases() {
         .find(|s| s["name"] == "pg-advisory")
         .unwrap();
     assert_eq!(advisory["databases"], serde_json::json!(["postgres"]));
+}
+
+on_every_database! {
+    async fn batched_serves_a_crowd_with_a_transaction_or_two_not_one_each(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.reset(EVENT, 10).await;
+        // Everyone arrives within the first batch's window (200 ms), so the crowd is the first
+        // batch (whoever came first) and the second (everyone else). Every batch moves the
+        // event's version by one; one transaction per booking would move it ten times.
+        let answers = fire_together(&[&app], 14, &format!("/book/batched/{EVENT}?race_window_ms=200")).await;
+        let audit = app.audit(EVENT).await;
+        assert_eq!((audit.booked, audit.available), (10, 0), "{audit:?}");
+        assert!(audit.clean, "{audit:?}");
+        assert_eq!(count(&answers, 201), 10, "{answers:?}");
+        assert_eq!(count_errors(&answers, "sold_out"), 4, "{answers:?}");
+        let version = app.get_event(EVENT).await["version"].as_i64().expect("the event's version");
+        assert!((1..=2).contains(&version), "{version} transactions for one crowd");
+    }
 }

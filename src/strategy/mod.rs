@@ -11,6 +11,7 @@
 //! what those look like on the wire.
 
 mod atomic;
+mod batched;
 mod error;
 mod fenced;
 mod for_update;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use batched::Batches;
 pub use error::BookingError;
 pub use local_mutex::LocalLocks;
 
@@ -52,6 +54,8 @@ pub struct BookingContext {
     pub retry: RetryPolicy,
     /// The Redis leases held right now, released at shutdown if a request could not.
     pub leases: HeldLeases,
+    /// The queues of `batched`, one per event with a batch being written.
+    pub batches: std::sync::Arc<Batches>,
     /// The longest one booking may take before it is abandoned (`--booking-deadline-ms`).
     pub deadline: Duration,
 }
@@ -140,6 +144,7 @@ pub enum Strategy {
     Optimistic,
     Atomic,
     Queue,
+    Batched,
 }
 
 /// What `/strategies` says about one strategy.
@@ -188,6 +193,7 @@ impl Strategy {
         Strategy::Optimistic,
         Strategy::Atomic,
         Strategy::Queue,
+        Strategy::Batched,
     ];
 
     pub fn name(self) -> &'static str {
@@ -202,6 +208,7 @@ impl Strategy {
             Strategy::Optimistic => "optimistic",
             Strategy::Atomic => "atomic",
             Strategy::Queue => "queue",
+            Strategy::Batched => "batched",
         }
     }
 
@@ -221,6 +228,7 @@ impl Strategy {
             Strategy::Optimistic => optimistic::DESCRIPTION,
             Strategy::Atomic => atomic::DESCRIPTION,
             Strategy::Queue => queue::DESCRIPTION,
+            Strategy::Batched => batched::DESCRIPTION,
         }
     }
 
@@ -242,7 +250,8 @@ impl Strategy {
             Strategy::PgAdvisory
             | Strategy::ForUpdate
             | Strategy::Optimistic
-            | Strategy::Atomic => row("safe", "safe", "safe"),
+            | Strategy::Atomic
+            | Strategy::Batched => row("safe", "safe", "safe"),
         }
     }
 
@@ -256,6 +265,7 @@ impl Strategy {
             Strategy::LocalMutex => Some(format!("local-mutex:event:{event_id}")),
             Strategy::PgAdvisory => Some(format!("pg_advisory_xact_lock({event_id})")),
             Strategy::ForUpdate => Some(format!("events row {event_id}")),
+            Strategy::Batched => Some(format!("events row {event_id}, once per batch")),
             Strategy::NoLock | Strategy::Optimistic | Strategy::Atomic => None,
         }
     }
@@ -322,6 +332,7 @@ impl Strategy {
             Strategy::Optimistic => optimistic::book(context, request).await,
             Strategy::Atomic => atomic::book(context, request).await,
             Strategy::Queue => queue::book(context, request).await,
+            Strategy::Batched => batched::book(context, request).await,
         }
     }
 }

@@ -105,7 +105,7 @@ on_every_database! {
         assert!(report["faults"].as_array().unwrap().iter().all(|f| f["lasted_s"].is_number()), "every fault was healed: {report}");
         let strategies = report["strategies"].as_object().unwrap();
         let names: Vec<&str> = strategies.keys().map(String::as_str).collect();
-        let mut expected = vec!["atomic", "fenced", "for-update", "optimistic", "queue", "redis", "redlock"];
+        let mut expected = vec!["atomic", "batched", "fenced", "for-update", "optimistic", "queue", "redis", "redlock"];
         if backend == Backend::Postgres {
             expected.push("pg-advisory");
             expected.sort();
