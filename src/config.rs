@@ -15,6 +15,14 @@ use clap::Parser;
 pub const RACE_WINDOW_MS: RangeInclusive<u64> = 0..=30_000;
 /// `ttl_ms`: the lock's time to live.
 pub const TTL_MS: RangeInclusive<u64> = 10..=300_000;
+/// What a request without the admin token may ask for, on a server that has one: enough for
+/// every lesson (a holder paused past its lease is `race_window_ms=1000&ttl_ms=300`), too little
+/// for a stranger to hold a database lock for long.
+pub const PUBLIC_RACE_WINDOW_MS: RangeInclusive<u64> = 0..=1_000;
+/// `ttl_ms` without the admin token: a lock a crashed holder leaves behind is gone within 30 s.
+pub const PUBLIC_TTL_MS: RangeInclusive<u64> = 100..=30_000;
+/// How long a dashboard sign-in lasts: a workshop day.
+pub const ADMIN_SESSION: Duration = Duration::from_secs(12 * 60 * 60);
 /// Capacity of an event, on create and on reset.
 pub const CAPACITY: RangeInclusive<i64> = 0..=1_000_000;
 /// Largest request body the API reads; anything bigger is a 413.
@@ -72,7 +80,8 @@ pub struct Config {
     #[arg(long, env = "LOCK_WAIT_MS", default_value_t = 15_000)]
     pub lock_wait_ms: u64,
 
-    /// Token required on admin routes; mandatory when --bind is not a loopback address.
+    /// Token required on admin routes, on any address, once set; mandatory when --bind is not a
+    /// loopback address. Without it, booking knobs are capped (race window 1 s, TTL 30 s).
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 

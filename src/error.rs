@@ -37,6 +37,10 @@ pub enum AppError {
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
 
+    /// A body of a media type the route does not take (a form or text/plain on a JSON route).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+
     #[error("event {event_id} is sold out")]
     SoldOut { event_id: i64 },
 
@@ -92,6 +96,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::SoldOut { .. } => "sold_out",
             AppError::StaleFence { .. } => "stale_fence",
             AppError::Lock(LockError::QuorumNotReached { .. }) => "quorum_unavailable",
@@ -136,6 +141,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::SoldOut { .. } | AppError::StaleFence { .. } => StatusCode::CONFLICT,
             AppError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
                 StatusCode::CONFLICT

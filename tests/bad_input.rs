@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/static/style.css", &["GET"]),
     ("/static/dashboard.js", &["GET"]),
     ("/ui/login", &["GET", "POST"]),
+    ("/ui/logout", &["POST"]),
     ("/ui/reset", &["POST"]),
     ("/ui/reset/1", &["POST"]),
     ("/health", &["GET"]),
@@ -43,7 +44,13 @@ const JSON_ROUTES: &[&str] = &[
 ];
 
 /// The routes that take a form body.
-const FORM_ROUTES: &[&str] = &["/ui/reset", "/ui/reset/2", "/ui/login", "/ui/experiments"];
+const FORM_ROUTES: &[&str] = &[
+    "/ui/reset",
+    "/ui/reset/2",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/experiments",
+];
 
 const FORM: &str = "application/x-www-form-urlencoded";
 

@@ -101,7 +101,14 @@ impl Runner {
             + Duration::from_millis(spec.race_window_ms)
             + Duration::from_secs(30);
         let created_at = Utc::now();
-        let sent = self.fire(&spec, &targets, timeout).await;
+        // The bookings carry the admin token the experiment was started with, so that its knobs
+        // are not capped like a stranger's (the peers of a lab share one ADMIN_TOKEN).
+        let token = state
+            .config
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.is_empty());
+        let sent = self.fire(&spec, &targets, timeout, token).await;
         let answers = line_up(sent);
         let duration_ms = answers
             .iter()
@@ -139,7 +146,13 @@ impl Runner {
         Ok(experiment)
     }
 
-    async fn fire(&self, spec: &Spec, targets: &[String], timeout: Duration) -> Vec<Sent> {
+    async fn fire(
+        &self,
+        spec: &Spec,
+        targets: &[String],
+        timeout: Duration,
+        token: Option<&str>,
+    ) -> Vec<Sent> {
         let barrier = Arc::new(Barrier::new(spec.requests));
         let path = format!(
             "/book/{}/{}?race_window_ms={}&ttl_ms={}",
@@ -151,11 +164,14 @@ impl Runner {
         let tasks: Vec<_> = (0..spec.requests)
             .map(|index| {
                 let target = targets[index % targets.len()].clone();
-                let request = self
+                let mut request = self
                     .client
                     .post(format!("{target}{path}"))
                     .json(&json!({ "customer": format!("experiment request {}", index + 1) }))
                     .timeout(timeout);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
                     barrier.wait().await;

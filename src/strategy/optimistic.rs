@@ -1,4 +1,10 @@
 //! `optimistic`: read with a version, write only if the version is unchanged, retry a few times.
+//!
+//! The retries are bounded twice: by a count, and by the server's lock wait (`LOCK_WAIT_MS`), the
+//! same budget a lock strategy waits for its lock. Each attempt sleeps the race window, so a
+//! count alone would let one request take attempts x race window (50 x 30 s).
+
+use std::time::Instant;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,16 +24,31 @@ pub const DESCRIPTION: &str = "Read the count and a version number, then write o
 const ATTEMPTS: u32 = 50;
 
 pub async fn book(state: &AppState, request: BookingRequest) -> Result<Booking, AppError> {
-    let mut last = Guarded::Conflict;
-    for _ in 0..ATTEMPTS {
+    let budget = state.defaults.retry.budget;
+    let started = Instant::now();
+    let mut attempts = 0;
+    let last = loop {
+        attempts += 1;
         let booking = new_booking(state, &request, "optimistic");
-        last = state
+        let guarded = state
             .store
             .book_optimistic_once(booking, request.race_window, &request.trace)
             .await?;
-        if !matches!(last, Guarded::Conflict) {
-            break;
+        // Another attempt only if it can still end within the budget: the first always runs.
+        let another_fits = started.elapsed() + request.race_window <= budget;
+        if !matches!(guarded, Guarded::Conflict) || attempts == ATTEMPTS || !another_fits {
+            break guarded;
         }
+    };
+    if matches!(last, Guarded::Conflict) {
+        return Err(AppError::Contention(format!(
+            "event {} changed under each of {attempts} attempts; optimistic retries at most \
+             {ATTEMPTS} times and only while another attempt (race window {} ms) still ends \
+             within the lock wait (LOCK_WAIT_MS, {} ms); try again",
+            request.event_id,
+            request.race_window.as_millis(),
+            budget.as_millis()
+        )));
     }
-    into_outcome(last, request.event_id, ATTEMPTS)
+    into_outcome(last, request.event_id, attempts)
 }
