@@ -81,7 +81,8 @@ pub struct Config {
     pub lock_wait_ms: u64,
 
     /// Token required on admin routes, on any address, once set; mandatory when --bind is not a
-    /// loopback address. Without it, booking knobs are capped (race window 1 s, TTL 30 s).
+    /// loopback address. Bookings sent without it may ask for a race window up to 1 s and a TTL
+    /// of 100 ms to 30 s.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 

@@ -432,10 +432,13 @@ async fn every_response_forbids_framing_and_sniffing() {
         ("DELETE", "/events"),
         ("POST", "/book/atomic/1"),
         ("POST", "/reset/abc"),
+        ("PUT", "/reset"),
     ] {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let response = client
             .request(method.clone(), format!("{}{path}", app.address))
+            // The refusals too: the PUT and the POSTs are cross-site (403), the GETs are not.
+            .header("sec-fetch-site", "cross-site")
             .send()
             .await
             .unwrap();

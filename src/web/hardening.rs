@@ -13,12 +13,12 @@
 //! MIME sniffing (`nosniff`), and loading anything but this server's own files: the dashboard
 //! has no inline script or style, only `/static/dashboard.js` and `/static/style.css`.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, ORIGIN};
 use actix_web::http::{Method, Uri};
 use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::Error;
+use actix_web::{Error, ResponseError};
 
 use crate::error::AppError;
 
@@ -39,7 +39,7 @@ pub fn security_headers() -> DefaultHeaders {
 pub async fn refuse_cross_site(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         if let Some(why) = cross_site(&req) {
             let error = AppError::Forbidden(format!(
@@ -48,10 +48,13 @@ pub async fn refuse_cross_site(
                 req.method(),
                 req.path()
             ));
-            return Err(error.into());
+            // A response, not an `Err`: an error would pass the header middleware around this
+            // one untouched, and the refusal must carry the headers like any answer.
+            let response = error.error_response().map_into_right_body();
+            return Ok(req.into_response(response));
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Why the request is cross-site, or `None` when it is not (or the client is no browser).
