@@ -17,6 +17,14 @@ pub const RACE_WINDOW_MS: RangeInclusive<u64> = 0..=30_000;
 pub const TTL_MS: RangeInclusive<u64> = 10..=300_000;
 /// `--booking-deadline-ms`: from a tenth of a second to ten minutes.
 pub const BOOKING_DEADLINE_MS: RangeInclusive<u64> = 100..=600_000;
+/// What a request without the admin token may ask for, on a server that has one: enough for
+/// every lesson (a holder paused past its lease is `race_window_ms=1000&ttl_ms=300`), too little
+/// for a stranger to hold a database lock for long.
+pub const PUBLIC_RACE_WINDOW_MS: RangeInclusive<u64> = 0..=1_000;
+/// `ttl_ms` without the admin token: a lock a crashed holder leaves behind is gone within 30 s.
+pub const PUBLIC_TTL_MS: RangeInclusive<u64> = 100..=30_000;
+/// How long a dashboard sign-in lasts: a workshop day.
+pub const ADMIN_SESSION: Duration = Duration::from_secs(12 * 60 * 60);
 /// Capacity of an event, on create and on reset.
 pub const CAPACITY: RangeInclusive<i64> = 0..=1_000_000;
 /// Largest request body the API reads; anything bigger is a 413.
@@ -82,6 +90,9 @@ pub struct Config {
     pub booking_deadline_ms: u64,
 
     /// Token required on admin routes; mandatory when --bind is not a loopback address.
+    /// Token required on admin routes, on any address, once set; mandatory when --bind is not a
+    /// loopback address. Bookings sent without it may ask for a race window up to 1 s and a TTL
+    /// of 100 ms to 30 s.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 

@@ -79,7 +79,11 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
         defaults: Defaults::from_config(&config),
         metrics: Default::default(),
         admin,
-        experiments: Runner::new(reachable_url(address), &config.peers),
+        experiments: Runner::new(
+            reachable_url(address),
+            &config.peers,
+            config.admin_token.clone(),
+        ),
         config,
     });
     tracing::info!(

@@ -1,6 +1,8 @@
 //! A sweep of bad input over every route: wrong methods, malformed, mistyped and oversized
 //! bodies, negative, zero and huge numbers, unknown strategies and ids, odd unicode. Every one
-//! must get a 4xx with the JSON error body, and the database must be exactly as it was.
+//! must get a 4xx with the JSON error body, and the database must be exactly as it was. The
+//! same goes for requests from another site and bodies of the wrong media type; and HEAD is
+//! answered on every GET route like the GET, without a body.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -12,6 +14,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/static/style.css", &["GET"]),
     ("/static/dashboard.js", &["GET"]),
     ("/ui/login", &["GET", "POST"]),
+    ("/ui/logout", &["POST"]),
     ("/ui/reset", &["POST"]),
     ("/ui/reset/1", &["POST"]),
     ("/health", &["GET"]),
@@ -41,7 +44,15 @@ const JSON_ROUTES: &[&str] = &[
 ];
 
 /// The routes that take a form body.
-const FORM_ROUTES: &[&str] = &["/ui/reset", "/ui/reset/2", "/ui/login", "/ui/experiments"];
+const FORM_ROUTES: &[&str] = &[
+    "/ui/reset",
+    "/ui/reset/2",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/experiments",
+];
+
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// What the database holds: every event's columns and audit, and the stored experiments.
 async fn snapshot(app: &TestApp) -> Value {
@@ -90,6 +101,37 @@ impl Sweep<'_> {
         assert!(
             body["error"].as_str().is_some_and(|c| !c.is_empty())
                 && body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {body}"
+        );
+        self.checked += 1;
+    }
+
+    /// Like [`Sweep::refused`] for a POST with extra request headers (an `Origin`, say).
+    async fn refused_with(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &str)>,
+        status: u16,
+    ) {
+        let mut request = self.app.client.post(format!("{}{path}", self.app.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some((content_type, bytes)) = body {
+            request = request
+                .header("content-type", content_type)
+                .body(bytes.to_string());
+        }
+        let response = request.send().await.expect("an answer");
+        let what = format!("POST {path} with {headers:?} {body:?}");
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        let body: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: the error body is not JSON ({e})"));
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
             "{what}: {body}"
         );
         self.checked += 1;
@@ -158,7 +200,7 @@ on_every_database! {
         sweep.form("/ui/reset/2", "capacity=99999999999999999999", Some(400)).await;
         sweep.form("/ui/reset/2", "capacity=1&evil=1", Some(400)).await;
         sweep.form("/ui/reset/999999", "capacity=", Some(404)).await;
-        sweep.json("/ui/reset/2", "{\"capacity\": 1}", Some(400)).await;
+        sweep.json("/ui/reset/2", "{\"capacity\": 1}", Some(415)).await;
         sweep.form("/ui/login", "password=x", Some(400)).await;
 
         // Numbers: negative, zero, huge, beyond i64, for capacities, ids and knobs.
@@ -224,11 +266,78 @@ on_every_database! {
         }
         sweep.refused("GET", "/experiments/abc", None, Some(400)).await;
 
+        // Requests from another site, and bodies of another media type, on every POST route.
+        let own_origin = format!("http://127.0.0.1:{}", app.port);
+        for (path, allowed) in ROUTES {
+            if !allowed.contains(&"POST") {
+                continue;
+            }
+            for headers in [
+                [("sec-fetch-site", "cross-site"), ("origin", own_origin.as_str())],
+                [("sec-fetch-site", "same-site"), ("origin", "http://evil.example")],
+                [("origin", "http://127.0.0.1.evil.example"), ("x-nothing", "")],
+                [("origin", "null"), ("x-nothing", "")],
+            ] {
+                sweep.refused_with(path, &headers, None, 403).await;
+            }
+        }
+        let duplicate = r#"{"strategy":"=","strategy":"atomic"}"#;
+        for path in JSON_ROUTES {
+            for content_type in ["text/plain", FORM, "multipart/form-data; boundary=x", "application/jsonx"] {
+                sweep.refused_with(path, &[], Some((content_type, duplicate)), 415).await;
+            }
+        }
+        sweep.refused_with("/reset/2", &[], Some((FORM, "")), 415).await;
+        sweep.json("/experiments", duplicate, Some(400)).await;
+        sweep.json("/book/atomic/2", r#"{"customer":"a","customer":"b"}"#, Some(400)).await;
+        for path in FORM_ROUTES {
+            for content_type in ["text/plain", "application/json", "multipart/form-data; boundary=x"] {
+                sweep.refused_with(path, &[], Some((content_type, "capacity=1")), 415).await;
+            }
+        }
+
         assert!(sweep.checked >= 250, "only {} requests checked", sweep.checked);
         assert_eq!(snapshot(&app).await, before, "bad input changed the database");
 
         // The sweep refused what it should, not everything: good input still works.
         let ok = app.post("/book/atomic/2", Some(json!({"customer": "Zoë 🎟"}))).await;
         assert_eq!(ok.status().as_u16(), 201);
+    }
+}
+
+on_every_database! {
+    async fn head_answers_every_get_route_like_get_without_a_body(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let before = snapshot(&app).await;
+        let mut gets: Vec<String> = ROUTES
+            .iter()
+            .filter(|(_, allowed)| allowed.contains(&"GET"))
+            .map(|(path, _)| path.to_string())
+            .collect();
+        gets.extend(["/events/999999".to_string(), "/no/such/route".to_string()]);
+        for path in &gets {
+            let url = format!("{}{path}", app.address);
+            let get = app.client.get(&url).send().await.unwrap();
+            let head = app.client.head(&url).send().await.unwrap();
+            assert_eq!(head.status(), get.status(), "HEAD {path}");
+            for name in ["content-type", "x-frame-options", "content-security-policy"] {
+                assert_eq!(head.headers().get(name), get.headers().get(name), "HEAD {path}: {name}");
+            }
+            assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path} sent a body");
+        }
+        let static_js = format!("{}/static/dashboard.js", app.address);
+        let get = app.client.get(&static_js).send().await.unwrap();
+        let head = app.client.head(&static_js).send().await.unwrap();
+        assert_eq!(head.status().as_u16(), 200);
+        assert_eq!(head.headers().get("content-length"), get.headers().get("content-length"));
+
+        // On the routes that answer only POST, HEAD is a wrong method like any other.
+        for (path, allowed) in ROUTES {
+            if !allowed.contains(&"GET") {
+                let head = app.client.head(format!("{}{path}", app.address)).send().await.unwrap();
+                assert_eq!(head.status().as_u16(), 405, "HEAD {path}");
+            }
+        }
+        assert_eq!(snapshot(&app).await, before, "a HEAD changed the database");
     }
 }

@@ -255,3 +255,397 @@ async fn on_loopback_admin_routes_need_no_token() {
     let app = spawn_app(Backend::Sqlite).await;
     assert_eq!(app.post("/reset", None).await.status().as_u16(), 200);
 }
+
+/// A loopback app (as behind a reverse proxy on the same host) that has an admin token.
+async fn on_loopback_with_a_token(backend: Backend) -> TestApp {
+    let mut options = AppOptions::new(backend);
+    options.admin_token = Some(TOKEN.to_string());
+    spawn_app_with(options).await
+}
+
+on_every_database! {
+    async fn a_configured_token_is_required_on_loopback_too(backend: Backend) {
+        let app = on_loopback_with_a_token(backend).await;
+        app.post("/book-no-lock/1?race_window_ms=0", None).await;
+        let before = snapshot(&app).await;
+        let client = no_redirects();
+        for (path, content_type, body) in admin_requests() {
+            let response = client
+                .post(format!("{}{path}", app.address))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 401, "POST {path} without the token");
+        }
+        assert_eq!(snapshot(&app).await, before, "a refused admin request changed the database");
+        let with_token = client
+            .post(format!("{}/reset/1", app.address))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_token.status().as_u16(), 200);
+        assert_eq!(app.audit(1).await.booked, 0);
+    }
+}
+
+/// Requests a hostile page in the instructor's browser could make, each with what it must get.
+fn cross_site_attempts(app: &TestApp) -> Vec<(reqwest::RequestBuilder, u16, &'static str)> {
+    let client = no_redirects();
+    let url = |path: &str| format!("{}{path}", app.address);
+    vec![
+        // A form or fetch from another site: the browser says so.
+        (
+            client
+                .post(url("/reset"))
+                .header("sec-fetch-site", "cross-site"),
+            403,
+            "Sec-Fetch-Site: cross-site",
+        ),
+        (
+            client
+                .post(url("/ui/reset"))
+                .header("sec-fetch-site", "cross-site")
+                .header("content-type", FORM)
+                .body(""),
+            403,
+            "a cross-site form post",
+        ),
+        // An older browser sends only the Origin.
+        (
+            client
+                .post(url("/reset/1"))
+                .header("origin", "http://evil.example"),
+            403,
+            "a foreign Origin",
+        ),
+        (
+            client
+                .post(url("/reset/1"))
+                .header("origin", format!("http://127.0.0.1:{}", app.port + 1)),
+            403,
+            "another port of this host",
+        ),
+        (
+            client.post(url("/reset")).header("origin", "null"),
+            403,
+            "an opaque Origin (sandboxed frame)",
+        ),
+        // The text/plain form trick: the last duplicate key wins in a lenient parser.
+        (
+            client
+                .post(url("/experiments"))
+                .header("content-type", "text/plain")
+                .body(r#"{"strategy":"=","strategy":"atomic","event_id":1,"capacity":7}"#),
+            415,
+            "a text/plain body on a JSON route",
+        ),
+        (
+            client
+                .post(url("/reset/1"))
+                .header("content-type", FORM)
+                .body("capacity=7"),
+            415,
+            "a form body on a JSON route",
+        ),
+        (
+            client
+                .post(url("/reset/1"))
+                .header("content-type", FORM)
+                .body(""),
+            415,
+            "an empty form post on a JSON route",
+        ),
+        (
+            client
+                .post(url("/ui/reset/1"))
+                .header("content-type", "text/plain")
+                .body("capacity=7"),
+            415,
+            "a text/plain body on a form route",
+        ),
+        // Even typed as JSON, a duplicate key is refused rather than resolved.
+        (
+            client
+                .post(url("/experiments"))
+                .header("content-type", "application/json")
+                .body(r#"{"strategy":"no-lock","strategy":"atomic","event_id":1,"capacity":7}"#),
+            400,
+            "a duplicate key in JSON",
+        ),
+    ]
+}
+
+on_every_database! {
+    async fn cross_site_requests_cannot_change_the_lab(backend: Backend) {
+        // On loopback with no token: the open lab a workshop runs, whose instructor browses.
+        let app = spawn_app(backend).await;
+        app.post("/book-no-lock/1?race_window_ms=0", None).await;
+        let before = snapshot(&app).await;
+        for (request, status, what) in cross_site_attempts(&app) {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{what}");
+            let error: Value = response.json().await.unwrap();
+            assert!(error["error"].is_string() && error["message"].is_string(), "{what}: {error}");
+        }
+        assert_eq!(snapshot(&app).await, before, "a cross-site request changed the database");
+
+        // The dashboard's own script (same origin, JSON) and scripts (no Origin) still work.
+        let own = app
+            .client
+            .post(format!("{}/reset/1", app.address))
+            .header("origin", format!("http://127.0.0.1:{}", app.port))
+            .header("sec-fetch-site", "same-origin")
+            .json(&json!({"capacity": 3}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(own.status().as_u16(), 200);
+        assert_eq!(app.audit(1).await.capacity, 3);
+        let typed = app
+            .client
+            .post(format!("{}/reset/1", app.address))
+            .header("content-type", "application/json; charset=utf-8")
+            .body(r#"{"capacity": 4}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(typed.status().as_u16(), 200);
+        assert_eq!(app.audit(1).await.capacity, 4);
+        assert_eq!(app.post("/book/atomic/1", None).await.status().as_u16(), 201);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_forbids_framing_and_sniffing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let client = no_redirects();
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/ui/login"),
+        ("GET", "/static/dashboard.js"),
+        ("GET", "/static/style.css"),
+        ("GET", "/events"),
+        ("GET", "/no/such/route"),
+        ("DELETE", "/events"),
+        ("POST", "/book/atomic/1"),
+        ("POST", "/reset/abc"),
+        ("PUT", "/reset"),
+    ] {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let response = client
+            .request(method.clone(), format!("{}{path}", app.address))
+            // The refusals too: the PUT and the POSTs are cross-site (403), the GETs are not.
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        let headers = response.headers();
+        let what = format!("{method} {path} ({})", response.status());
+        assert_eq!(
+            headers.get("x-frame-options").map(|v| v.to_str().unwrap()),
+            Some("DENY"),
+            "{what}"
+        );
+        assert_eq!(
+            headers
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{what}"
+        );
+        let csp = headers
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{what}: no CSP"))
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        assert!(csp.contains("default-src 'self'"), "{what}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    }
+}
+
+/// Signs in with the form and returns the `name=value` part of the session cookie and the
+/// whole `Set-Cookie` line.
+async fn sign_in(app: &TestApp) -> (String, String) {
+    let response = no_redirects()
+        .post(format!("{}/ui/login", app.address))
+        .header("content-type", FORM)
+        .body(format!("token={TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let line = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    (line.split(';').next().unwrap().to_string(), line)
+}
+
+async fn reset_with_cookie(app: &TestApp, cookie: &str) -> u16 {
+    no_redirects()
+        .post(format!("{}/reset/1", app.address))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_issues_an_expiring_session_never_the_token_and_logout_revokes_it() {
+    let app = off_loopback(Backend::Sqlite).await;
+    let (cookie, line) = sign_in(&app).await;
+    let (name, value) = cookie.split_once('=').unwrap();
+    assert_eq!(name, "oversold_admin");
+    assert!(
+        !value.contains(TOKEN) && value.len() >= 32,
+        "the cookie carries {value:?}"
+    );
+    assert!(
+        line.contains("Max-Age="),
+        "a session that never expires: {line}"
+    );
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Strict"),
+        "{line}"
+    );
+
+    // A second sign-in is a different session.
+    let (other, _) = sign_in(&app).await;
+    assert_ne!(other, cookie);
+
+    assert_eq!(reset_with_cookie(&app, &cookie).await, 200);
+    // The token itself is no session.
+    assert_eq!(
+        reset_with_cookie(&app, &format!("oversold_admin={TOKEN}")).await,
+        403
+    );
+
+    let logout = no_redirects()
+        .post(format!("{}/ui/logout", app.address))
+        .header("cookie", &cookie)
+        .header("content-type", FORM)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status().as_u16(), 303);
+    let cleared = logout.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("oversold_admin=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert_eq!(
+        reset_with_cookie(&app, &cookie).await,
+        403,
+        "the revoked session still works"
+    );
+    assert_eq!(
+        reset_with_cookie(&app, &other).await,
+        200,
+        "logout revoked another session"
+    );
+
+    // Scripts keep using the bearer header.
+    let bearer = no_redirects()
+        .post(format!("{}/reset/1", app.address))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status().as_u16(), 200);
+}
+
+on_every_database! {
+    async fn strangers_may_not_stretch_the_race_window_or_the_ttl(backend: Backend) {
+        let app = off_loopback(backend).await;
+        let client = no_redirects();
+        let reset = client
+            .post(format!("{}/reset/1", app.address))
+            .bearer_auth(TOKEN)
+            .json(&json!({"capacity": 100}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reset.status().as_u16(), 200);
+        let book = |query: &str| client.post(format!("{}/book/atomic/1?{query}", app.address));
+        for query in ["race_window_ms=1001", "race_window_ms=30000", "ttl_ms=30001", "ttl_ms=50"] {
+            let response = book(query).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 403, "{query}");
+            let error: Value = response.json().await.unwrap();
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains("admin token") && message.contains("1000"), "{query}: {message}");
+        }
+        // What stays open: the lesson's own knobs, within the small caps.
+        for query in ["race_window_ms=1000", "race_window_ms=0&ttl_ms=100", "ttl_ms=30000"] {
+            assert_eq!(book(query).send().await.unwrap().status().as_u16(), 201, "{query}");
+        }
+        // The admin may ask for more.
+        let admin = book("race_window_ms=1200&ttl_ms=60000").bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(admin.status().as_u16(), 201);
+        assert_eq!(app.audit(1).await.booked, 4, "exactly the allowed bookings were written");
+
+        // An experiment the admin starts carries the token to its own bookings.
+        let run = client
+            .post(format!("{}/experiments", app.address))
+            .bearer_auth(TOKEN)
+            .json(&json!({"strategy": "atomic", "requests": 2, "event_id": 2, "capacity": 2,
+                          "race_window_ms": 1500}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(run.status().as_u16(), 201);
+        let run: Value = run.json().await.unwrap();
+        let statuses: Vec<_> = run["answers"].as_array().unwrap().iter().map(|a| a["status"].clone()).collect();
+        assert_eq!(statuses, vec![json!(201), json!(201)], "{run}");
+        assert_eq!(app.audit(2).await.booked, 2);
+    }
+}
+
+on_every_database! {
+    async fn optimistic_stops_retrying_within_the_lock_wait_under_endless_contention(backend: Backend) {
+        let app = spawn_app(backend).await;
+        app.reset(1, 1_000_000).await;
+        // One writer that books without a pause, over and over: every read the victim makes is
+        // stale by the time its race window ends, so each of its attempts loses.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (client, url, stop) = (app.client.clone(), format!("{}/book/optimistic/1?race_window_ms=0", app.address), stop.clone());
+            tokio::spawn(async move {
+                let mut booked: i64 = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if client.post(&url).send().await.unwrap().status().as_u16() == 201 {
+                        booked += 1;
+                    }
+                }
+                booked
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = std::time::Instant::now();
+        let victim = app
+            .client
+            .post(format!("{}/book/optimistic/1?race_window_ms=1000", app.address))
+            .json(&json!({"customer": "the victim"}))
+            .timeout(Duration::from_secs(25))
+            .send()
+            .await
+            .expect("an answer within the lock wait (15 s), not attempts x race window (50 s)");
+        let took = started.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let booked = writer.await.unwrap();
+
+        assert_eq!(victim.status().as_u16(), 503);
+        let error: Value = victim.json().await.unwrap();
+        assert_eq!(error["error"], "contention", "{error}");
+        assert!(error["message"].as_str().unwrap().contains("LOCK_WAIT_MS"), "{error}");
+        assert!(took < Duration::from_secs(19), "took {took:?}");
+        let audit = app.audit(1).await;
+        assert_eq!(audit.booked, booked, "every booking the writer was told about, and no other");
+        assert_eq!((audit.oversold, audit.lost_updates), (0, false));
+    }
+}

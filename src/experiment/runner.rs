@@ -27,6 +27,8 @@ pub struct Runner {
     self_url: String,
     /// The other instances' base URLs, without a trailing slash.
     peers: Vec<String>,
+    /// The lab's admin token, which the bookings carry (see [`Runner::new`]).
+    admin_token: Option<String>,
     /// One experiment at a time per instance: two runs resetting one event would mix.
     running: Mutex<()>,
 }
@@ -43,7 +45,9 @@ struct Sent {
 }
 
 impl Runner {
-    pub fn new(self_url: String, peers: &[String]) -> Runner {
+    /// `admin_token`: the bookings carry it, so that an experiment's knobs are not capped like a
+    /// stranger's (the peers of a lab share one `ADMIN_TOKEN`).
+    pub fn new(self_url: String, peers: &[String], admin_token: Option<String>) -> Runner {
         let peers = peers
             .iter()
             .map(|p| p.trim().trim_end_matches('/').to_string())
@@ -53,6 +57,7 @@ impl Runner {
             client: reqwest::Client::new(),
             self_url,
             peers,
+            admin_token: admin_token.filter(|t| !t.is_empty()),
             running: Mutex::new(()),
         }
     }
@@ -105,7 +110,11 @@ impl Runner {
             + Duration::from_millis(spec.race_window_ms)
             + Duration::from_secs(30);
         let created_at = Utc::now();
-        let sent = self.fire(&spec, &targets, timeout).await;
+        // The bookings carry the admin token the experiment was started with, so that its knobs
+        // are not capped like a stranger's (the peers of a lab share one ADMIN_TOKEN).
+        let sent = self
+            .fire(&spec, &targets, timeout, self.admin_token.as_deref())
+            .await;
         let answers = line_up(sent);
         let duration_ms = answers
             .iter()
@@ -143,7 +152,13 @@ impl Runner {
         Ok(experiment)
     }
 
-    async fn fire(&self, spec: &Spec, targets: &[String], timeout: Duration) -> Vec<Sent> {
+    async fn fire(
+        &self,
+        spec: &Spec,
+        targets: &[String],
+        timeout: Duration,
+        token: Option<&str>,
+    ) -> Vec<Sent> {
         let barrier = Arc::new(Barrier::new(spec.requests));
         let path = format!(
             "/book/{}/{}?race_window_ms={}&ttl_ms={}",
@@ -155,11 +170,14 @@ impl Runner {
         let tasks: Vec<_> = (0..spec.requests)
             .map(|index| {
                 let target = targets[index % targets.len()].clone();
-                let request = self
+                let mut request = self
                     .client
                     .post(format!("{target}{path}"))
                     .json(&json!({ "customer": format!("experiment request {}", index + 1) }))
                     .timeout(timeout);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
                     barrier.wait().await;

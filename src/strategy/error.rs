@@ -29,8 +29,20 @@ pub enum BookingError {
     Lock(#[from] LockError),
 
     /// Optimistic writes that kept losing to other writers until their attempts ran out.
-    #[error("event {event_id} changed under every one of {attempts} attempts; try again")]
-    Contention { event_id: i64, attempts: u32 },
+    #[error(
+        "event {event_id} changed under each of {attempts} attempts; optimistic retries at most \
+         {most} times and only while another attempt (race window {} ms) still ends within the lock \
+         wait (LOCK_WAIT_MS, {} ms); try again",
+        race_window.as_millis(),
+        budget.as_millis()
+    )]
+    Contention {
+        event_id: i64,
+        attempts: u32,
+        most: u32,
+        race_window: Duration,
+        budget: Duration,
+    },
 
     /// The booking ran past the server's deadline and was abandoned, nothing written.
     #[error(

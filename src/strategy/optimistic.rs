@@ -1,4 +1,10 @@
 //! `optimistic`: read with a version, write only if the version is unchanged, retry a few times.
+//!
+//! The retries are bounded twice: by a count, and by the server's lock wait (`LOCK_WAIT_MS`), the
+//! same budget a lock strategy waits for its lock. Each attempt sleeps the race window, so a
+//! count alone would let one request take attempts x race window (50 x 30 s).
+
+use std::time::Instant;
 
 use crate::store::{in_write_transaction, insert_booking, on_pool, Booking};
 
@@ -17,15 +23,26 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
-    for _ in 0..ATTEMPTS {
+    let budget = context.retry.budget;
+    let started = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
         if let Some(booking) = attempt(context, &request).await? {
             return Ok(booking);
         }
+        // Another attempt only if it can still end within the budget: the first always runs.
+        let another_fits = started.elapsed() + request.race_window <= budget;
+        if attempts == ATTEMPTS || !another_fits {
+            return Err(BookingError::Contention {
+                event_id: request.event_id,
+                attempts,
+                most: ATTEMPTS,
+                race_window: request.race_window,
+                budget,
+            });
+        }
     }
-    Err(BookingError::Contention {
-        event_id: request.event_id,
-        attempts: ATTEMPTS,
-    })
 }
 
 /// One attempt: read the count and the row's version, wait, then write only if the version is

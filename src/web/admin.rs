@@ -1,17 +1,21 @@
-//! Who may change the lab: the admin token on state-changing routes, when strangers can reach us.
+//! Who may change the lab: the admin token on state-changing routes, once the server has one.
 //!
-//! On loopback only this machine can talk to the server, so every route is open, as a workshop
-//! expects. Bound to any other address, anyone on the network could reset the events in the
-//! middle of a lesson, so the server refuses to start without `ADMIN_TOKEN` and every route that
-//! takes an [`Admin`] argument asks for it: `Authorization: Bearer <token>` from scripts, or the
-//! `oversold_admin` cookie a browser gets from the sign-in form at `/ui/login`. The cookie is
-//! `HttpOnly` and `SameSite=Strict`, so another site cannot post the dashboard's forms with it.
-//! Tokens are compared through their SHA-256 digests in constant time, which leaks neither the
-//! position of the first wrong byte nor the token's length.
+//! A server started with `ADMIN_TOKEN` asks for it on every route that takes an [`Admin`]
+//! argument, wherever it listens: loopback is no proof of a friendly caller once a reverse proxy
+//! on the same host forwards to it. Without a token a loopback server is open, as a workshop on
+//! one laptop expects; a server bound to any other address refuses to start without one.
+//!
+//! The token arrives as `Authorization: Bearer <token>` from scripts, or as a session from the
+//! sign-in form at `/ui/login`: the browser's `oversold_admin` cookie holds a random session id
+//! ([`super::session`]) that expires and is revoked at `/ui/logout`, never the token itself. The
+//! cookie is `HttpOnly` and `SameSite=Strict`, and state-changing requests from other sites are
+//! refused before any handler runs ([`super::hardening`]). Tokens are compared through their
+//! SHA-256 digests in constant time, which leaks neither the position of the first wrong byte nor
+//! the token's length.
 
 use std::net::SocketAddr;
 
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, AUTHORIZATION};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -22,58 +26,87 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::ADMIN_SESSION;
 use crate::web::ApiError;
 use crate::web::AppState;
 
-/// The cookie the sign-in form sets.
+use super::extract::NoFields;
+use super::session::Sessions;
+
+/// The cookie the sign-in form sets: a session id.
 pub const COOKIE: &str = "oversold_admin";
 
-/// Whether admin routes need the token, and the token.
+/// Whether admin routes need the token, the token, and the sessions signed in with it.
 #[derive(Clone, Debug)]
 pub struct AdminPolicy {
-    required: bool,
     token: Option<String>,
+    sessions: Sessions,
 }
 
 impl AdminPolicy {
-    /// The policy for a server listening on `bound`: the token is required off loopback, and a
-    /// server off loopback without one is refused (the same rule `Config::validate` applies to
-    /// `--bind`, here applied to the address actually bound).
+    /// The policy for a server listening on `bound`: a token, once set, is required on every
+    /// address, and a server off loopback without one is refused (the same rule
+    /// `Config::validate` applies to `--bind`, here applied to the address actually bound).
     pub fn for_address(bound: SocketAddr, token: Option<String>) -> Result<AdminPolicy, String> {
         let token = token.filter(|t| !t.is_empty());
-        let required = !bound.ip().is_loopback();
-        if required && token.is_none() {
+        if !bound.ip().is_loopback() && token.is_none() {
             return Err(format!(
                 "the server listens on {bound}, reachable from other machines: set \
                  --admin-token (ADMIN_TOKEN) so that nobody else can reset the lab, or bind 127.0.0.1"
             ));
         }
-        Ok(AdminPolicy { required, token })
+        Ok(AdminPolicy {
+            token,
+            sessions: Sessions::new(ADMIN_SESSION),
+        })
     }
 
+    /// Whether admin routes need the token: whenever the server has one.
     pub fn required(&self) -> bool {
-        self.required
+        self.token.is_some()
+    }
+
+    /// Whether the request carries the admin's credentials (a right token or a live session);
+    /// always true on a server without a token, where everyone may do everything.
+    pub fn is_admin(&self, req: &HttpRequest) -> bool {
+        self.check(req).is_ok()
     }
 
     /// Lets the request through, or says what is missing.
     pub fn check(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        let Some(expected) = self.token.as_deref().filter(|_| self.required) else {
+        let Some(expected) = self.token.as_deref() else {
             return Ok(());
         };
-        let presented = bearer(req).or_else(|| req.cookie(COOKIE).map(|c| c.value().to_string()));
-        match presented {
+        if let Some(token) = bearer(req) {
+            return if same_token(&token, expected) {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(
+                    "that is not the admin token: ask whoever started the server for ADMIN_TOKEN"
+                        .to_string(),
+                ))
+            };
+        }
+        match req.cookie(COOKIE) {
+            Some(cookie) if self.sessions.is_valid(cookie.value()) => Ok(()),
+            Some(_) => Err(ApiError::Forbidden(
+                "that sign-in is not (or no longer) valid: it expired, was signed out, or the \
+                 server restarted; sign in again at /ui/login"
+                    .to_string(),
+            )),
             None => Err(ApiError::Unauthorized(format!(
-                "{} {} changes the lab and this server is reachable from other machines: send \
+                "{} {} changes the lab and this server has an admin token: send \
                  Authorization: Bearer <ADMIN_TOKEN>, or sign in at /ui/login",
                 req.method(),
                 req.path()
             ))),
-            Some(token) if same_token(&token, expected) => Ok(()),
-            Some(_) => Err(ApiError::Forbidden(
-                "that is not the admin token: ask whoever started the server for ADMIN_TOKEN"
-                    .to_string(),
-            )),
         }
+    }
+
+    /// Whether the request's cookie is a live session (for the sign-in page's wording).
+    fn signed_in(&self, req: &HttpRequest) -> bool {
+        req.cookie(COOKIE)
+            .is_some_and(|c| self.sessions.is_valid(c.value()))
     }
 }
 
@@ -95,7 +128,7 @@ fn same_token(presented: &str, expected: &str) -> bool {
 }
 
 /// Put `_: Admin` first among a handler's arguments and the route needs the admin token whenever
-/// the server is reachable from other machines (401 without one, 403 with a wrong one).
+/// the server has one (401 without it, 403 with a wrong token or a dead session).
 pub struct Admin;
 
 impl FromRequest for Admin {
@@ -118,11 +151,15 @@ impl FromRequest for Admin {
 #[template(path = "login.html")]
 pub struct LoginPage {
     required: bool,
+    signed_in: bool,
+    session_hours: u64,
 }
 
-pub async fn login_page(state: web::Data<AppState>) -> LoginPage {
+pub async fn login_page(state: web::Data<AppState>, req: HttpRequest) -> LoginPage {
     LoginPage {
         required: state.admin.required(),
+        signed_in: state.admin.signed_in(&req),
+        session_hours: state.admin.sessions.ttl().as_secs() / 3600,
     }
 }
 
@@ -132,31 +169,66 @@ pub struct LoginForm {
     token: String,
 }
 
-/// Checks the token like a bearer header would, then keeps it in the browser's cookie.
+/// Checks the token like a bearer header would, then gives the browser a new session. On a
+/// server without a token there is nothing to sign in to: back to the dashboard, no cookie.
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = form.into_inner().token.trim().to_string();
-    if let Some(expected) = state.admin.token.as_deref() {
-        if !same_token(&token, expected) {
-            return Err(ApiError::Forbidden(
-                "that is not the admin token: ask whoever started the server for ADMIN_TOKEN"
-                    .to_string(),
-            ));
-        }
+    let Some(expected) = state.admin.token.as_deref() else {
+        return Ok(back_to_dashboard());
+    };
+    if !same_token(form.token.trim(), expected) {
+        return Err(ApiError::Forbidden(
+            "that is not the admin token: ask whoever started the server for ADMIN_TOKEN"
+                .to_string(),
+        ));
     }
     tracing::info!(peer = ?req.peer_addr(), "admin signed in on the dashboard");
-    let cookie = Cookie::build(COOKIE, token)
+    let session = state.admin.sessions.create();
+    let max_age = time::Duration::seconds(state.admin.sessions.ttl().as_secs() as i64);
+    let cookie = session_cookie(&req, session).max_age(max_age).finish();
+    let mut response = back_to_dashboard();
+    response.add_cookie(&cookie).map_err(|e| {
+        ApiError::bad_request("invalid_input", format!("could not set the cookie: {e}"))
+    })?;
+    Ok(response)
+}
+
+/// Revokes the browser's session, if it has one, and tells the browser to drop the cookie.
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _form: web::Form<NoFields>,
+) -> HttpResponse {
+    if let Some(cookie) = req.cookie(COOKIE) {
+        state.admin.sessions.revoke(cookie.value());
+        tracing::info!(peer = ?req.peer_addr(), "admin signed out");
+    }
+    let mut response = back_to_dashboard();
+    let mut gone = session_cookie(&req, String::new()).finish();
+    gone.make_removal();
+    // Only fails for a malformed cookie, and this one is built here.
+    let _ = response.add_cookie(&gone);
+    response
+}
+
+/// The session cookie's attributes, the same when it is set and when it is removed (a browser
+/// only drops a cookie whose path matches). `Secure` when the request came over HTTPS.
+fn session_cookie(req: &HttpRequest, value: String) -> actix_web::cookie::CookieBuilder<'static> {
+    let secure = req.connection_info().scheme() == "https";
+    Cookie::build(COOKIE, value)
         .path("/")
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Strict)
-        .finish();
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
+}
+
+fn back_to_dashboard() -> HttpResponse {
+    HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/"))
-        .finish())
+        .finish()
 }
 
 #[cfg(test)]
@@ -180,11 +252,13 @@ mod tests {
                 .unwrap()
                 .required()
         );
-        assert!(!policy("[::1]:8080").required());
+        // Once set, the token is required on loopback too.
+        assert!(policy("[::1]:8080").required());
+        assert!(policy("127.0.0.1:8080").required());
     }
 
     #[test]
-    fn off_loopback_a_bearer_or_the_cookie_is_needed_and_must_match() {
+    fn a_bearer_or_a_live_session_is_needed_and_must_match() {
         let policy = policy("0.0.0.0:8080");
         let none = TestRequest::post().uri("/reset").to_http_request();
         assert!(matches!(
@@ -206,16 +280,35 @@ mod tests {
             policy.check(&bearer("Basic czNjcmV0")),
             Err(ApiError::Unauthorized(_))
         ));
-        let cookie = TestRequest::post()
-            .cookie(Cookie::new(COOKIE, "s3cret"))
-            .to_http_request();
-        assert!(policy.check(&cookie).is_ok());
+        let cookie = |value: &str| {
+            TestRequest::post()
+                .cookie(Cookie::new(COOKIE, value.to_string()))
+                .to_http_request()
+        };
+        // The token is not a session: the cookie must hold one the server issued.
+        assert!(matches!(
+            policy.check(&cookie("s3cret")),
+            Err(ApiError::Forbidden(_))
+        ));
+        let session = policy.sessions.create();
+        assert!(policy.check(&cookie(&session)).is_ok());
+        policy.sessions.revoke(&session);
+        assert!(policy.check(&cookie(&session)).is_err());
     }
 
     #[test]
-    fn on_loopback_everything_is_open() {
-        let policy = policy("127.0.0.1:8080");
+    fn on_loopback_without_a_token_everything_is_open() {
+        let policy = AdminPolicy::for_address("127.0.0.1:8080".parse().unwrap(), None).unwrap();
         assert!(policy.check(&TestRequest::post().to_http_request()).is_ok());
+    }
+
+    #[test]
+    fn on_loopback_a_set_token_is_required() {
+        let policy = policy("127.0.0.1:8080");
+        assert!(matches!(
+            policy.check(&TestRequest::post().to_http_request()),
+            Err(ApiError::Unauthorized(_))
+        ));
     }
 
     #[test]

@@ -3,13 +3,11 @@
 //! Handlers only translate: they check input, call the store or a strategy, and shape the JSON.
 //! Input is validated before anything is written, so a bad request never changes the database.
 
-use std::time::Duration;
-
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::config::{check_range, CAPACITY, RACE_WINDOW_MS, TTL_MS};
+use crate::config::{check_range, CAPACITY};
 use crate::lock::LockError;
 use crate::store::{Audit, Event, UnknownEvent};
 use crate::strategy::{BookingRequest, Strategy};
@@ -18,7 +16,7 @@ use crate::web::ApiError;
 use crate::web::AppState;
 
 use super::admin::Admin;
-use super::extract::{NoFields, OptionalJson};
+use super::extract::{Knobs, NoFields, OptionalJson};
 
 /// An event as the API shows it: its columns and the audit of its bookings.
 #[derive(Serialize)]
@@ -121,14 +119,6 @@ pub async fn strategies() -> HttpResponse {
     HttpResponse::Ok().json(all)
 }
 
-/// Per-request knobs from the query string; unknown names are refused so a typo is not ignored.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Knobs {
-    race_window_ms: Option<u64>,
-    ttl_ms: Option<u64>,
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct BookBody {
@@ -138,39 +128,25 @@ pub struct BookBody {
 pub async fn book_no_lock(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    knobs: web::Query<Knobs>,
+    knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
-    book_with(
-        Strategy::NoLock,
-        state,
-        id.into_inner(),
-        knobs.into_inner(),
-        body,
-    )
-    .await
+    book_with(Strategy::NoLock, state, id.into_inner(), knobs, body).await
 }
 
 pub async fn book_with_lock(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    knobs: web::Query<Knobs>,
+    knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
-    book_with(
-        Strategy::Redis,
-        state,
-        id.into_inner(),
-        knobs.into_inner(),
-        body,
-    )
-    .await
+    book_with(Strategy::Redis, state, id.into_inner(), knobs, body).await
 }
 
 pub async fn book(
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
-    knobs: web::Query<Knobs>,
+    knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
@@ -181,7 +157,7 @@ pub async fn book(
             known.join(", ")
         ))
     })?;
-    book_with(strategy, state, id, knobs.into_inner(), body).await
+    book_with(strategy, state, id, knobs, body).await
 }
 
 #[derive(Serialize)]
@@ -197,7 +173,7 @@ async fn book_with(
     strategy: Strategy,
     state: web::Data<AppState>,
     event_id: i64,
-    knobs: Knobs,
+    knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
     let trace = Trace::start(state.instance());
@@ -231,18 +207,14 @@ async fn book_with(
 fn booking_request(
     state: &AppState,
     event_id: i64,
-    knobs: Knobs,
+    knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
     trace: &Trace,
 ) -> Result<BookingRequest, ApiError> {
-    let race_window = match knobs.race_window_ms {
-        Some(ms) => Duration::from_millis(knob("race_window_ms", ms, &RACE_WINDOW_MS)?),
-        None => state.defaults.race_window,
-    };
-    let ttl = match knobs.ttl_ms {
-        Some(ms) => Duration::from_millis(knob("ttl_ms", ms, &TTL_MS)?),
-        None => state.defaults.ttl,
-    };
+    // A bad knob is answered like any refused booking: counted, logged, with its trace.
+    let knobs = knobs?;
+    let race_window = knobs.race_window.unwrap_or(state.defaults.race_window);
+    let ttl = knobs.ttl.unwrap_or(state.defaults.ttl);
     let customer = match body.0.and_then(|b| b.customer) {
         Some(c) => clean_text("customer", &c)?,
         None => format!("guest-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
@@ -290,10 +262,6 @@ fn log_booking(
     } else {
         booking_line!(info, "booking");
     }
-}
-
-fn knob(name: &str, value: u64, range: &std::ops::RangeInclusive<u64>) -> Result<u64, ApiError> {
-    check_range(name, value, range).map_err(|m| ApiError::bad_request("invalid_knob", m))
 }
 
 /// A capacity on create, reset and the dashboard's reset form, checked the same way everywhere.

@@ -42,6 +42,10 @@ pub enum ApiError {
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
 
+    /// A body of a media type the route does not take (a form or text/plain on a JSON route).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+
     #[error(transparent)]
     Booking(#[from] BookingError),
 
@@ -92,6 +96,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Booking(e) => e.code(),
             ApiError::Database(_) => "database_error",
         }
@@ -156,6 +161,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Booking(e) => booking_status(e),
             ApiError::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,

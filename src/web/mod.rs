@@ -2,7 +2,10 @@
 //! wired in one place.
 //!
 //! Every resource answers a wrong method with a JSON 405 and every unknown path with a JSON 404,
-//! so a client never has to parse anything but `{"error", "message"}` on failure.
+//! so a client never has to parse anything but `{"error", "message"}` on failure. Every GET
+//! route answers HEAD too (the GET's status and headers, no body). Everything is served inside
+//! one scope that refuses cross-site writes and adds the browser security headers
+//! ([`hardening`]), so no route can be added without them.
 
 mod admin;
 mod api;
@@ -10,54 +13,68 @@ mod dashboard;
 mod error;
 mod experiments;
 mod extract;
+mod hardening;
 mod health;
 mod metrics;
+mod session;
 mod state;
 
 pub use admin::{Admin, AdminPolicy};
 pub use error::ApiError;
 pub use state::AppState;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     extract::configure_errors(cfg);
-    cfg.service(resource("/").route(web::get().to(dashboard::page)))
-        .service(resource("/static/style.css").route(web::get().to(dashboard::stylesheet)))
+    // The outer wrap runs first: the headers go on every response, the refusals included.
+    let scope = web::scope("")
+        .wrap(from_fn(hardening::refuse_cross_site))
+        .wrap(hardening::security_headers())
+        .service(resource("/").route(get().to(dashboard::page)))
+        .service(resource("/static/style.css").route(get().to(dashboard::stylesheet)))
         .service(
             resource("/ui/login")
-                .route(web::get().to(admin::login_page))
+                .route(get().to(admin::login_page))
                 .route(web::post().to(admin::login)),
         )
-        .service(resource("/static/dashboard.js").route(web::get().to(dashboard::script)))
+        .service(resource("/ui/logout").route(web::post().to(admin::logout)))
+        .service(resource("/static/dashboard.js").route(get().to(dashboard::script)))
         .service(resource("/ui/reset").route(web::post().to(dashboard::forms::reset_all)))
         .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::forms::reset_one)))
         // Experiments: the state-changing routes are the two POSTs (each resets an event and
         // fires bookings, so each takes `Admin`); the GETs only read the history.
         .service(
             resource("/experiments")
-                .route(web::get().to(experiments::list))
+                .route(get().to(experiments::list))
                 .route(web::post().to(experiments::run)),
         )
-        .service(resource("/experiments/{id}").route(web::get().to(experiments::show)))
+        .service(resource("/experiments/{id}").route(get().to(experiments::show)))
         .service(
             resource("/ui/experiments").route(web::post().to(dashboard::forms::run_experiment)),
         )
-        .service(resource("/health").route(web::get().to(health::health)))
-        .service(resource("/metrics").route(web::get().to(metrics::metrics)))
+        .service(resource("/health").route(get().to(health::health)))
+        .service(resource("/metrics").route(get().to(metrics::metrics)))
         .service(
             resource("/events")
-                .route(web::get().to(api::list_events))
+                .route(get().to(api::list_events))
                 .route(web::post().to(api::create_event)),
         )
-        .service(resource("/events/{id}").route(web::get().to(api::get_event)))
+        .service(resource("/events/{id}").route(get().to(api::get_event)))
         .service(resource("/reset").route(web::post().to(api::reset_all)))
         .service(resource("/reset/{id}").route(web::post().to(api::reset_event)))
-        .service(resource("/strategies").route(web::get().to(api::strategies)))
+        .service(resource("/strategies").route(get().to(api::strategies)))
         .service(resource("/book-no-lock/{id}").route(web::post().to(api::book_no_lock)))
         .service(resource("/book-with-lock/{id}").route(web::post().to(api::book_with_lock)))
         .service(resource("/book/{strategy}/{id}").route(web::post().to(api::book)))
         .default_service(web::to(not_found));
+    cfg.service(scope);
+}
+
+/// A GET route that answers HEAD as well: the same handler, whose body actix leaves unsent.
+fn get() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// A resource whose unmatched methods get a JSON 405.
