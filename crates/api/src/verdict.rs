@@ -92,13 +92,16 @@ impl Kind {
 }
 
 /// A fight judged: its kind, whether it was exactly right, and the words a table prints.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Serialized flat into a report: `"verdict": "OVERSOLD by 9", "kind": "oversells",
+/// "correct": false`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Verdict {
+    /// "OVERSOLD by 9", "exactly one booking", "LOST UPDATES: 3 booked, the counter says 2", ...
+    #[serde(rename = "verdict")]
+    pub text: String,
     pub kind: Kind,
     /// Exactly `wanted` booked and nothing wrong: what a protected fight must be.
     pub correct: bool,
-    /// "OVERSOLD by 9", "exactly one booking", "LOST UPDATES: 3 booked, the counter says 2", ...
-    pub text: String,
 }
 
 /// How many bookings a fight of `requests` at `capacity` tickets must make: `min` of the two.

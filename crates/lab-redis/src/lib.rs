@@ -86,10 +86,9 @@ mod tests {
 
     #[test]
     fn start_sh_starts_its_nodes_with_the_same_flags() {
-        let script = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../start.sh"),
-        )
-        .expect("start.sh at the top of the repository");
+        let script =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../start.sh"))
+                .expect("start.sh at the top of the repository");
         // start.sh's spelling of FLAGS: the empty value is quoted in bash.
         let in_bash = FLAGS
             .iter()
