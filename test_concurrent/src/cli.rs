@@ -193,11 +193,12 @@ impl TimeoutArgs {
 /// Machine-readable output.
 #[derive(FlagGroup, Debug, Clone, Copy)]
 pub struct JsonArgs {
-    /// Print one JSON document on stdout instead of tables (progress stays on stderr). A fight's
-    /// document: {"targets", "event", "requests", "capacity", "endpoints": [{"endpoint", "path",
+    /// Print one JSON document on stdout instead of tables (progress lines stay on stderr).
+    /// fight: {"targets", "event", "requests", "capacity", "endpoints": [{"endpoint", "path",
     /// "protected", "rounds": [{"status", "instances", "booked", "available", "oversold",
     /// "lost_updates", "clean", "verdict", "kind", "correct", ...}], "oversold_rounds",
-    /// "correct_rounds", ...}], "ok"}; a matrix's has "matrix" rows instead of "endpoints".
+    /// "correct_rounds", ...}], "ok"}; matrix: "matrix" rows instead of "endpoints"; chaos and
+    /// bench: the whole report, with "ok".
     #[arg(long)]
     pub json: bool,
 }
