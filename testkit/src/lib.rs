@@ -20,7 +20,7 @@ pub use command::{run_binary, stdout_json};
 pub use database::{Backend, TestDatabase};
 /// The WebDriver client the browser tests drive [`Browser`] with.
 pub use fantoccini;
-pub use redis_server::{free_port, redis_command, RedisServer};
+pub use redis_server::{free_port, redis_command, redis_query, RedisServer};
 pub use run_dir::{AppProcess, RunDir};
 
 /// Generates one `#[tokio::test]` per database backend from an `async fn(Backend)`, so the
