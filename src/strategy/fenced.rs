@@ -9,7 +9,7 @@ use crate::lock::Lock;
 use crate::store::{Booking, FenceClaim, UnknownEvent};
 
 use super::leased::{under_lease, Acquire};
-use super::{race_window, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{race_window, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition mints a number \
     larger than any earlier holder's, and the event row keeps the largest it has seen. The \
@@ -27,7 +27,7 @@ pub async fn book(
         &context.redlock,
         Acquire::Fenced,
         &request,
-        Strategy::Fenced,
+        StrategyName::Fenced,
         |lock| fenced_read_wait_write(context, &request, lock),
     )
     .await
@@ -57,7 +57,7 @@ async fn fenced_read_wait_write(
         return Err(BookingError::SoldOut { event_id });
     }
     race_window(request.race_window).await;
-    let booking = context.new_booking(request, Strategy::Fenced, Some(token));
+    let booking = context.new_booking(request, StrategyName::Fenced, Some(token));
     request.trace.write_started();
     let written = context
         .store

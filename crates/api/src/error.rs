@@ -34,6 +34,8 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    /// 415: a body of a type the route does not take (a form or text/plain on a JSON route).
+    UnsupportedMediaType,
     /// 409: no ticket left.
     SoldOut,
     /// 409: a late lock holder turned away by the fencing check.
@@ -48,6 +50,8 @@ pub enum ErrorCode {
     RedisUnavailable,
     /// 503: optimistic writes kept losing until their attempts ran out.
     Contention,
+    /// 503: the booking ran past the server's deadline and was abandoned, nothing booked.
+    BookingTimeout,
     /// 501: the strategy cannot run on this server's database.
     UnsupportedStrategy,
     /// 500 (or 503 when the database cannot be reached).
@@ -68,6 +72,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::SoldOut,
         ErrorCode::StaleFence,
         ErrorCode::LockExpired,
@@ -75,6 +80,7 @@ impl ErrorCode {
         ErrorCode::QuorumUnavailable,
         ErrorCode::RedisUnavailable,
         ErrorCode::Contention,
+        ErrorCode::BookingTimeout,
         ErrorCode::UnsupportedStrategy,
         ErrorCode::DatabaseError,
     ];
@@ -93,6 +99,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::SoldOut => "sold_out",
             ErrorCode::StaleFence => "stale_fence",
             ErrorCode::LockExpired => "lock_expired",
@@ -100,6 +107,7 @@ impl ErrorCode {
             ErrorCode::QuorumUnavailable => "quorum_unavailable",
             ErrorCode::RedisUnavailable => "redis_unavailable",
             ErrorCode::Contention => "contention",
+            ErrorCode::BookingTimeout => "booking_timeout",
             ErrorCode::UnsupportedStrategy => "unsupported_strategy",
             ErrorCode::DatabaseError => "database_error",
         }
@@ -142,7 +150,7 @@ pub struct ErrorBody {
 
 /// A name that is none of the known ones; the message lists them.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {given:?}; the {what}s are: {known}")]
+#[error("unknown {what} {given:?}; choose one of: {known}")]
 pub struct UnknownName {
     what: &'static str,
     given: String,

@@ -24,6 +24,7 @@ pub enum StrategyName {
     Optimistic,
     Atomic,
     Queue,
+    Batched,
 }
 
 impl StrategyName {
@@ -39,6 +40,7 @@ impl StrategyName {
         StrategyName::Optimistic,
         StrategyName::Atomic,
         StrategyName::Queue,
+        StrategyName::Batched,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +55,7 @@ impl StrategyName {
             StrategyName::Optimistic => "optimistic",
             StrategyName::Atomic => "atomic",
             StrategyName::Queue => "queue",
+            StrategyName::Batched => "batched",
         }
     }
 
