@@ -1,7 +1,7 @@
 //! The Redis leases this instance holds right now, so that a stopping server can let them go.
 //!
 //! A booking normally releases its lease itself. Two things can stop it: the shutdown timeout
-//! cuts the request off (actix drops the handler future mid-work), or the server is stopped
+//! cuts the request off (the server drops the handler future mid-work), or the server is stopped
 //! without waiting. A lease left behind blocks every instance's bookings of that event until its
 //! TTL runs out, seconds at best. So every lease taken by a strategy is entered here while it is
 //! held ([`HeldLeases::hold`]); a [`HeldLease`] dropped before its release tries to release it at
