@@ -119,6 +119,10 @@ impl LockManager {
         }
     }
 
+    pub fn node_timeout(&self, ttl: Duration) -> Duration {
+        node_timeout(ttl)
+    }
+
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
