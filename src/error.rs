@@ -111,7 +111,15 @@ impl AppError {
     /// Seconds a client should wait before trying again, for the answers that are worth a retry.
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            AppError::Lock(e) => Some(e.retry_after()),
+            // Contention clears in about one critical section, so a busy lock asks for a short
+            // wait; a missing node needs a person to start it, so node trouble asks for longer.
+            AppError::Lock(
+                LockError::Locked { .. } | LockError::Expired { .. } | LockError::LeaseLost { .. },
+            ) => Some(Duration::from_secs(1)),
+            AppError::Lock(LockError::QuorumNotReached { .. } | LockError::Redis { .. }) => {
+                Some(Duration::from_secs(5))
+            }
+            AppError::Lock(LockError::InvalidUrl { .. }) => Some(Duration::from_secs(60)),
             AppError::Contention(_) => Some(Duration::from_secs(1)),
             AppError::Database(e) if is_unavailable(e) => Some(Duration::from_secs(1)),
             _ => None,

@@ -12,7 +12,7 @@ pub mod config;
 pub mod error;
 pub mod experiment;
 pub mod leases;
-pub mod lock;
+pub use oversold_lock as lock;
 pub mod metrics;
 pub mod state;
 pub mod store;

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oversold::lock::{LockError, LockManager, Release, RetryPolicy};
+use oversold_lock::{LockError, LockManager, Release, RetryPolicy};
 use testkit::RedisServer;
 
 const KEY: &str = "lock:test:fair";

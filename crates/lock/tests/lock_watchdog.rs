@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oversold::lock::{Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
+use oversold_lock::{Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
 use testkit::RedisServer;
 
 const TTL: Duration = Duration::from_millis(300);
