@@ -5,22 +5,22 @@
 //! caller never waits for them, and a paused node costs no caller its timeout.
 //!
 //! What becomes of the calls still open is the subtle part. Every call is handed to its node's
-//! connection before [`ask`] returns, and commands on one connection run in the order they were
-//! sent, each lock command being one command on the wire (`scripts.rs`). So a release sent after
-//! an unanswered acquisition runs after it on that node and deletes whatever it set. An open
-//! acquisition is therefore simply dropped ([`Stragglers::Drop`]): sent, it still runs, in order;
-//! not sent yet (still connecting, or about to be sent again on a fresh connection after the old
-//! one broke), it is never sent, so it can never land after a release. An open release is
-//! finished in the background instead ([`Stragglers::Finish`]), each call on its own deadline: a
-//! release that arrives late deletes nothing but what it is meant to.
+//! connection before [`ask`] returns, and a connection writes commands in the order they were
+//! handed over, each lock command being one command on the wire (`scripts.rs`). The redis client
+//! does not write a command whose caller has gone, though. So an open acquisition (or extension)
+//! is dropped when the question is settled: if it was written, it runs; if not, it never will,
+//! so it can never land after the release meant to undo it. An open release is instead finished
+//! in the background ([`Asking::finish_in_background`]), each call on its own deadline, so that it
+//! is written, right after anything this process sent that node before; a release that arrives
+//! late deletes nothing but what it is meant to.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::future::poll_fn;
+use tokio::task::coop::{unconstrained, Unconstrained};
 
-use super::node::Node;
 use super::LockError;
 
 /// The answers so far, one slot per node in node order.
@@ -63,103 +63,92 @@ impl<T> Answers<T> {
     }
 }
 
-/// What becomes of the calls still open when a question is settled (see the module docs).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stragglers {
-    /// Questions that take something (acquire, extend): what was sent runs, the rest never is.
-    Drop,
-    /// Releases: finished in the background, each on its own deadline.
-    Finish,
-}
-
-/// One question in flight on every node.
-pub(crate) struct Asking<T, F>
-where
-    T: Send + 'static,
-    F: Future<Output = (usize, Result<T, LockError>)> + Send + 'static,
-{
+/// One question in flight on every node; dropping it drops the calls still open.
+pub(crate) struct Asking<T, F> {
     answers: Answers<T>,
-    pending: FuturesUnordered<F>,
-    stragglers: Stragglers,
+    /// The open calls, by node; `None` once answered. A handful of nodes, so each wake-up
+    /// simply polls them all, as `join_all` does. Unconstrained by tokio's cooperative budget:
+    /// a call must reach its connection when first polled, not be told to yield first.
+    calls: Vec<Option<Pin<Box<Unconstrained<F>>>>>,
 }
 
-/// Sends `ask` to every node at once.
-pub(crate) fn ask<T, Fut>(
-    nodes: &[Arc<Node>],
-    stragglers: Stragglers,
-    ask: impl Fn(Arc<Node>) -> Fut,
-) -> Asking<T, impl Future<Output = (usize, Result<T, LockError>)> + Send + 'static>
+/// Sends `ask(node index)` to every node at once.
+pub(crate) fn ask<T, F>(nodes: usize, ask: impl Fn(usize) -> F) -> Asking<T, F>
 where
-    T: Send + 'static,
-    Fut: Future<Output = Result<T, LockError>> + Send + 'static,
+    F: Future<Output = Result<T, LockError>>,
 {
-    let pending = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, node)| {
-            let call = ask(node.clone());
-            async move { (i, call.await) }
-        })
-        .collect();
     let mut asking = Asking {
         answers: Answers {
-            slots: (0..nodes.len()).map(|_| None).collect(),
+            slots: (0..nodes).map(|_| None).collect(),
         },
-        pending,
-        stragglers,
+        calls: (0..nodes)
+            .map(|node| Some(Box::pin(unconstrained(ask(node)))))
+            .collect(),
     };
-    asking.hand_over();
+    // Polled once right now, so that each command is on its node's connection before `ask`
+    // returns: whatever this task sends a node next runs after it there. (A call still
+    // connecting holds the node's connecting lock, which later calls queue behind.) The real
+    // waker is registered by the first poll of `until`.
+    asking.poll_calls(&mut Context::from_waker(Waker::noop()));
     asking
 }
 
 impl<T, F> Asking<T, F>
 where
-    T: Send + 'static,
-    F: Future<Output = (usize, Result<T, LockError>)> + Send + 'static,
+    F: Future<Output = Result<T, LockError>>,
 {
     /// Collects answers until `settled` says the answers so far decide the question, or until
     /// every node has answered.
     pub(crate) async fn until(&mut self, mut settled: impl FnMut(&Answers<T>) -> bool) {
-        if settled(&self.answers) {
-            return;
-        }
-        while let Some((node, answer)) = self.pending.next().await {
-            self.answers.slots[node] = Some(answer);
-            if settled(&self.answers) {
-                return;
+        poll_fn(|cx| loop {
+            if settled(&self.answers) || self.calls.iter().all(Option::is_none) {
+                return Poll::Ready(());
             }
-        }
-    }
-
-    /// Polls every call once, right now, so that each command is on its node's connection
-    /// before `ask` returns: whatever this task sends a node next runs after it there. (A call
-    /// still connecting holds the node's connecting lock, which later calls queue behind.)
-    fn hand_over(&mut self) {
-        let mut cx = Context::from_waker(Waker::noop());
-        // FuturesUnordered polls each queued call once per round before it yields; an answer
-        // that is ready at once is kept like any other.
-        while let Poll::Ready(Some((node, answer))) = self.pending.poll_next_unpin(&mut cx) {
-            self.answers.slots[node] = Some(answer);
-        }
+            if !self.poll_calls(cx) {
+                return Poll::Pending;
+            }
+        })
+        .await
     }
 
     pub(crate) fn answers(&self) -> &Answers<T> {
         &self.answers
     }
-}
 
-impl<T, F> Drop for Asking<T, F>
-where
-    T: Send + 'static,
-    F: Future<Output = (usize, Result<T, LockError>)> + Send + 'static,
-{
-    fn drop(&mut self) {
-        if self.pending.is_empty() || self.stragglers == Stragglers::Drop {
+    /// Keeps the calls still open running in a task of their own until they answer or time out.
+    pub(crate) fn finish_in_background(mut self)
+    where
+        F: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut open: Vec<_> = self.calls.drain(..).flatten().collect();
+        if open.is_empty() {
             return;
         }
-        let mut stragglers = std::mem::take(&mut self.pending);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { while stragglers.next().await.is_some() {} });
+            runtime.spawn(poll_fn(move |cx| {
+                open.retain_mut(|call| call.as_mut().poll(cx).is_pending());
+                if open.is_empty() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }));
         }
+    }
+
+    /// Polls every open call once; `true` when at least one of them answered.
+    fn poll_calls(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut answered = false;
+        for (node, slot) in self.calls.iter_mut().enumerate() {
+            if let Some(call) = slot {
+                if let Poll::Ready(answer) = call.as_mut().poll(cx) {
+                    self.answers.slots[node] = Some(answer);
+                    *slot = None;
+                    answered = true;
+                }
+            }
+        }
+        answered
     }
 }

@@ -24,6 +24,9 @@ use redis::{AsyncConnectionConfig, Client, RedisError, RedisResult};
 
 use super::scripts;
 
+/// Commands that may wait at once to be written to one node's socket (redis's default is 50).
+const PIPELINE_BUFFER: usize = 4096;
+
 pub(crate) struct Shared {
     client: Client,
     connect_timeout: Duration,
@@ -83,9 +86,12 @@ impl Shared {
             return Ok(current);
         }
         // No response timeout on the connection itself: every caller bounds its own call.
+        // And room for every caller's command at once: a command waiting for room in the
+        // pipeline is not on the wire yet, and `asking.rs` relies on handing commands over at once.
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(None);
+            .set_response_timeout(None)
+            .set_pipeline_buffer_size(PIPELINE_BUFFER);
         let connection = self
             .client
             .get_multiplexed_async_connection_with_config(&config)

@@ -35,7 +35,7 @@ use super::node::Node;
 use super::{node_timeout, Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
 
 /// How long a place in line lasts unless its waiter renews it; waiters renew it every third.
-pub const LINE_LEASE: Duration = Duration::from_secs(1);
+pub(crate) const LINE_LEASE: Duration = Duration::from_secs(1);
 
 /// The longest a waiter sleeps between two looks at the lock (each renews its place in line).
 const RENEW_EVERY: Duration = Duration::from_millis(LINE_LEASE.as_millis() as u64 / 3);

@@ -56,6 +56,7 @@ mod scripts;
 mod wakeup;
 mod watchdog;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,6 @@ pub use lease::{Lock, LockValue, Release};
 pub use retry::RetryPolicy;
 pub use watchdog::Lease;
 
-use asking::Stragglers;
 use node::Node;
 use wakeup::Waiters;
 
@@ -180,12 +180,12 @@ impl LockManager {
         // One fixed order everywhere, so two multi-resource contenders cannot deadlock-by-halves.
         keys.sort();
         keys.dedup();
-        let shared_keys: Arc<[String]> = if fenced {
+        let with_counter: Vec<String> = if fenced {
             let mut all = vec![fencing::counter_key(&keys)];
             all.extend(keys.iter().cloned());
-            all.into()
+            all
         } else {
-            keys.clone().into()
+            Vec::new()
         };
         let ttl_ms = ttl.as_millis() as u64;
         let (n, quorum) = (self.nodes.len(), self.quorum());
@@ -199,21 +199,22 @@ impl LockManager {
             // A value of its own per attempt: a late release of an earlier attempt can then
             // never delete what this one is granted.
             let value = LockValue::random();
-            let shown: Arc<str> = value.to_string().into();
+            let shown = value.to_string();
             let attempt_started = Instant::now();
             // Each answer is 0 for "refused", else 1 or the token the node minted.
-            let mut asking = asking::ask(&self.nodes, Stragglers::Drop, |node| {
-                let (keys, value) = (shared_keys.clone(), shown.clone());
-                async move {
-                    if fenced {
-                        let args = [&*value, &ttl_ms.to_string()];
-                        node.run::<u64>(&fencing::ACQUIRE_FENCED, &keys, &args, timeout)
-                            .await
-                    } else {
-                        node.try_acquire(&keys, &value, ttl_ms, timeout)
-                            .await
-                            .map(u64::from)
-                    }
+            let ttl_arg = ttl_ms.to_string();
+            let (nodes, keys_ref, shown_ref) = (&self.nodes, &keys, &shown);
+            let (with_counter, ttl_arg) = (&with_counter, &ttl_arg);
+            let mut asking = asking::ask(n, |i| async move {
+                let node = &nodes[i];
+                if fenced {
+                    let args = [shown_ref.as_str(), ttl_arg.as_str()];
+                    node.run::<u64>(&fencing::ACQUIRE_FENCED, with_counter, &args, timeout)
+                        .await
+                } else {
+                    node.try_acquire(keys_ref, shown_ref, ttl_ms, timeout)
+                        .await
+                        .map(u64::from)
                 }
             });
             asking
@@ -233,6 +234,8 @@ impl LockManager {
             if votes >= quorum {
                 if let Some(validity) = validity.filter(|v| !v.is_zero()) {
                     let token = answers.oks().max().copied();
+                    // The calls still open are dropped here (see `asking.rs`).
+                    drop(asking);
                     return Ok(Lock {
                         resources: keys,
                         value,
@@ -252,8 +255,7 @@ impl LockManager {
             let unreachable = answers.failed();
             let first_error = answers.errors().next().cloned();
             drop(asking);
-            self.release_keys(&shared_keys, &shown, timeout, &granted)
-                .await;
+            self.release_keys(&keys, &shown, timeout, &granted).await;
 
             if n - unreachable < quorum {
                 return Err(match (n, first_error) {
@@ -299,13 +301,8 @@ impl LockManager {
         }
         let (n, quorum) = (self.nodes.len(), self.quorum());
         let all = lock.resources.len();
-        let keys: Arc<[String]> = lock.resources.clone().into();
-        let value: Arc<str> = lock.value.to_string().into();
         let timeout = node_timeout(lock.valid_until.saturating_duration_since(lock.acquired_at));
-        let mut asking = asking::ask(&self.nodes, Stragglers::Finish, |node| {
-            let (keys, value) = (keys.clone(), value.clone());
-            async move { node.release(&keys, &value, timeout).await }
-        });
+        let mut asking = self.ask_release(&lock.resources, &lock.value.to_string(), timeout);
         asking
             .until(|a| {
                 a.count(|&deleted| deleted == all) >= quorum
@@ -317,12 +314,11 @@ impl LockManager {
             self.waiters.released(&lock.resources);
         }
         let held = answers.count(|&deleted| deleted == all);
-        if held >= quorum {
-            return Ok(Release::Released);
-        }
         let failed = answers.failed();
-        if failed > n - quorum {
-            return Err(match answers.errors().next() {
+        let outcome = if held >= quorum {
+            Ok(Release::Released)
+        } else if failed > n - quorum {
+            Err(match answers.errors().next() {
                 Some(error) if n == 1 => error.clone(),
                 _ => LockError::QuorumNotReached {
                     votes: held,
@@ -330,9 +326,12 @@ impl LockManager {
                     unreachable: failed,
                     attempts: 1,
                 },
-            });
-        }
-        Ok(Release::AlreadyExpired)
+            })
+        } else {
+            Ok(Release::AlreadyExpired)
+        };
+        asking.finish_in_background();
+        outcome
     }
 
     /// Pings every node in parallel.
@@ -359,22 +358,35 @@ impl LockManager {
 
 impl LockManager {
     /// Deletes `keys` holding `value` on every node; returns once the nodes in `wait_for` have
-    /// answered, the others finishing in the background. (With fencing the counter is among the
-    /// keys: it never holds a lock value, so the script leaves it alone.)
+    /// answered, the others finishing in the background.
     async fn release_keys(
         &self,
-        keys: &Arc<[String]>,
-        value: &Arc<str>,
+        keys: &[String],
+        value: &str,
         timeout: Duration,
         wait_for: &[usize],
     ) {
-        let mut asking = asking::ask(&self.nodes, Stragglers::Finish, |node| {
-            let (keys, value) = (keys.clone(), value.clone());
-            async move { node.release(&keys, &value, timeout).await }
-        });
+        let mut asking = self.ask_release(keys, value, timeout);
         asking
             .until(|a| wait_for.iter().all(|&node| a.has_answered(node)))
             .await;
+        asking.finish_in_background();
+    }
+
+    /// The release script for `keys` holding `value`, sent to every node. The calls own what
+    /// they use, so that those still open can finish in the background.
+    fn ask_release(
+        &self,
+        keys: &[String],
+        value: &str,
+        timeout: Duration,
+    ) -> asking::Asking<usize, impl Future<Output = Result<usize, LockError>> + Send + 'static>
+    {
+        let (keys, value): (Arc<[String]>, Arc<str>) = (keys.into(), value.into());
+        asking::ask(self.nodes.len(), |i| {
+            let (node, keys, value) = (self.nodes[i].clone(), keys.clone(), value.clone());
+            async move { node.release(&keys, &value, timeout).await }
+        })
     }
 }
 

@@ -16,13 +16,13 @@
 //! only makes it rare and visible.
 
 use std::future::Future;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use redis::Script;
 use tokio_util::sync::CancellationToken;
 
-use super::asking::{self, Stragglers};
+use super::asking;
 use super::{node_timeout, Lock, LockError, LockManager, RetryPolicy};
 
 /// PEXPIREs every key that still holds our value; 1 when all of them did. KEYS: the lock's
@@ -67,15 +67,11 @@ impl LockManager {
         };
         let (n, quorum) = (nodes.len(), nodes.len() / 2 + 1);
         let started = Instant::now();
-        let keys: Arc<[String]> = lock.resources.clone().into();
-        let args: Arc<[String]> = [lock.value.to_string(), ttl.as_millis().to_string()].into();
+        let args = [lock.value.to_string(), ttl.as_millis().to_string()];
         let timeout = node_timeout(ttl);
-        let mut asking = asking::ask(nodes, Stragglers::Drop, |node| {
-            let (keys, args) = (keys.clone(), args.clone());
-            async move {
-                let args = [args[0].as_str(), args[1].as_str()];
-                node.run::<i64>(&EXTEND, &keys, &args, timeout).await
-            }
+        let (keys, args) = (&lock.resources, [args[0].as_str(), args[1].as_str()]);
+        let mut asking = asking::ask(nodes.len(), |i| async move {
+            nodes[i].run::<i64>(&EXTEND, keys, &args, timeout).await
         });
         asking
             .until(|a| {

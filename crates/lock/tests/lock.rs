@@ -342,14 +342,20 @@ async fn one_paused_node_of_five_does_not_slow_acquire_and_release() {
 async fn an_expired_lease_that_one_late_node_still_holds_is_reported_as_expired() {
     let nodes: Vec<RedisServer> = (0..3).map(|_| RedisServer::start()).collect();
     let locks = manager(&nodes.iter().collect::<Vec<_>>());
+    let warm = locks.acquire(&key("k"), TTL, &budget(2000)).await.unwrap();
+    locks.release(&warm).await.unwrap();
     let lock = locks
-        .acquire(
-            &key("k"),
-            Duration::from_millis(300),
-            &RetryPolicy::no_wait(),
-        )
+        .acquire(&key("k"), Duration::from_millis(300), &budget(2000))
         .await
         .unwrap();
+    // The acquisition is decided by the first two answers: wait for the third node's key too.
+    let ours = format!("${}\r\n{}", 32, lock.value);
+    for _ in 0..100 {
+        if nodes[0].command(&["GET", "lock:test:k"]) == ours {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     // One node keeps the key far longer than the others (a slow clock, a late expiry).
     assert_eq!(nodes[0].command(&["PEXPIRE", "lock:test:k", "60000"]), ":1");
     tokio::time::sleep(Duration::from_millis(500)).await;
