@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh: regenerates BENCHMARKS.md (and the charts under docs/bench/) from both benchmarks.
 #
-# 1. the lock library's micro-benchmark (cargo bench --bench lock): its own five redis-server
-#    processes on free ports, our lock next to raw SET/EVAL and the rslock crate;
+# 1. the lock library's micro-benchmark (cargo bench -p oversold-lock --bench lock): its own five
+#    redis-server processes on free ports, our lock next to the raw SET NX PX + EVALSHA cycle and
+#    the rslock crate;
 # 2. test_concurrent bench against the running lab (./start.sh first): every strategy, a hot
 #    event and an event per client, at 1, 16 and 64 clients.
 # Each program rewrites its own section of BENCHMARKS.md from what it printed.
@@ -49,7 +50,8 @@ command -v redis-server >/dev/null ||
     { echo "bench.sh: redis-server is not on PATH: run ./start.sh (it installs it) first" >&2; exit 1; }
 
 echo "==> the lock library against raw Redis and rslock"
-cargo bench --bench lock -- --seconds "${LOCK_SECONDS:-2}" --rounds "${LOCK_ROUNDS:-5}" --report "$REPORT"
+# A relative --report is taken from the workspace root (cargo runs a bench in its crate's directory).
+cargo bench -p oversold-lock --bench lock -- --seconds "${LOCK_SECONDS:-2}" --rounds "${LOCK_ROUNDS:-5}" --report "$REPORT"
 
 echo "==> every strategy against the lab at $targets"
 cargo run --release -p test_concurrent -- bench --target "$targets" \

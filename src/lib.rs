@@ -11,7 +11,7 @@
 pub mod config;
 pub mod experiment;
 pub mod leases;
-pub mod lock;
+pub use oversold_lock as lock;
 pub mod metrics;
 pub mod store;
 pub mod strategy;

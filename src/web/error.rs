@@ -106,7 +106,17 @@ impl ApiError {
     /// Seconds a client should wait before trying again, for the answers that are worth a retry.
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::Booking(BookingError::Lock(e)) => Some(e.retry_after()),
+            // Contention clears in about one critical section, so a busy lock asks for a short
+            // wait; a missing node needs a person to start it, so node trouble asks for longer.
+            ApiError::Booking(BookingError::Lock(
+                LockError::Locked { .. } | LockError::Expired { .. } | LockError::LeaseLost { .. },
+            )) => Some(Duration::from_secs(1)),
+            ApiError::Booking(BookingError::Lock(
+                LockError::QuorumNotReached { .. } | LockError::Redis { .. },
+            )) => Some(Duration::from_secs(5)),
+            ApiError::Booking(BookingError::Lock(LockError::InvalidUrl { .. })) => {
+                Some(Duration::from_secs(60))
+            }
             ApiError::Booking(
                 BookingError::Contention { .. } | BookingError::DeadlineExceeded { .. },
             ) => Some(Duration::from_secs(1)),

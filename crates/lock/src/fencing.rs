@@ -27,13 +27,13 @@
 //! microseconds since 1970, about 2^51 today, so they fit an `i64` column and Lua's doubles.
 
 use std::fmt;
+use std::sync::LazyLock;
 
-use serde::Serialize;
-
-use super::scripts::Script;
+use redis::Script;
 
 /// A strictly increasing number per resource, handed to the storage with every write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FencingToken(pub u64);
 
 impl fmt::Display for FencingToken {
@@ -50,8 +50,9 @@ pub(crate) fn counter_key(keys: &[String]) -> String {
 /// KEYS[1] is the counter, KEYS[2..] the lock keys; ARGV[1] the value, ARGV[2] the TTL in ms.
 /// Takes every lock key or none and, when taken, mints and returns the token (0 when not taken).
 /// `%.0f` because Lua 5.1 would print a number this large in exponent notation.
-pub(crate) static ACQUIRE_FENCED: Script = Script::new(
-    r"
+pub(crate) static ACQUIRE_FENCED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 for i = 2, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     return 0
@@ -67,4 +68,5 @@ local token = math.max(last + 1, now)
 redis.call('SET', KEYS[1], string.format('%.0f', token))
 return token
 ",
-);
+    )
+});

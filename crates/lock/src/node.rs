@@ -5,32 +5,36 @@
 //! caller would hang on it; with one, a silent node is just a failed vote, and Redlock is built
 //! to survive a minority of those. Connecting has its own timeout; the caller's deadline bounds the
 //! whole call, connecting included. Lock commands share one multiplexed connection
-//! (`connection.rs`); the fair lock's blocking waits take pooled connections of their own.
+//! (`connection.rs`); the fair lock's blocking waits borrow pooled connections of their own, each
+//! with a response deadline that fits the wait, never the client's default.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use deadpool_redis::redis::{cmd, Client, FromRedisValue, IntoConnectionInfo};
-use deadpool_redis::{Config, Pool, PoolConfig, PoolError, Runtime, Timeouts};
+use deadpool_redis::{Config, Pool, PoolConfig, PoolError, Runtime, TimeoutType, Timeouts};
+use redis::{cmd, Client, FromRedisValue, IntoConnectionInfo, Script};
 
 use super::connection::Shared;
-use super::scripts::{Script, ACQUIRE_ALL, RELEASE};
-use super::{LockError, LockValue};
+use super::scripts::{ACQUIRE_ALL, RELEASE};
+use super::LockError;
 
 /// Connecting to a healthy node on a LAN takes a millisecond; half a second means it is not there.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Enough connections for every fair-lock waiter blocked in BLPOP at once; a pool wait counts
-/// against the call's deadline.
-const POOL_SIZE: usize = 32;
+/// How late the answer to a blocking wait may come after the wait itself has run out: the round
+/// trip, and a busy machine's scheduling, with room to spare.
+const WAIT_ALLOWANCE: Duration = Duration::from_millis(500);
 
-#[derive(Clone)]
+/// Connections for fair-lock waiters blocked in BLPOP at once. A waiter that finds them all in
+/// use sleeps its slice without one and looks again, so the size bounds Redis clients, not waiters.
+const POOL_SIZE: usize = 64;
+
 pub(crate) struct Node {
     /// `host:port`, for messages: no scheme, user or password.
     pub(crate) name: String,
-    /// The URL without its credentials, for `/health`.
+    /// The URL without its credentials, for health reports.
     pub(crate) url: String,
     /// Every command that does not block.
     shared: Arc<Shared>,
@@ -78,18 +82,16 @@ impl Node {
     pub(crate) async fn try_acquire(
         &self,
         keys: &[String],
-        value: &LockValue,
-        ttl: Duration,
+        value: &str,
+        ttl_ms: u64,
         deadline: Duration,
     ) -> Result<bool, LockError> {
-        let ttl_ms = ttl.as_millis().to_string();
-        let value = value.to_string();
         self.within(deadline, async {
             if let [key] = keys {
                 // The plain command other clients use, so a lock taken by redis-py or
                 // node-redlock on the same key and ours are one and the same.
                 let mut set = cmd("SET");
-                set.arg(key).arg(&value).arg("NX").arg("PX").arg(&ttl_ms);
+                set.arg(key).arg(value).arg("NX").arg("PX").arg(ttl_ms);
                 let set: Option<String> = self
                     .shared
                     .call(|mut conn| {
@@ -100,7 +102,7 @@ impl Node {
                 Ok(set.is_some())
             } else {
                 let taken: i64 = self
-                    .script(&ACQUIRE_ALL, keys, &[value.clone(), ttl_ms.clone()])
+                    .script(&ACQUIRE_ALL, keys, &[value, &ttl_ms.to_string()])
                     .await?;
                 Ok(taken == 1)
             }
@@ -112,10 +114,10 @@ impl Node {
     pub(crate) async fn release(
         &self,
         keys: &[String],
-        value: &LockValue,
+        value: &str,
         deadline: Duration,
     ) -> Result<usize, LockError> {
-        self.within(deadline, self.script(&RELEASE, keys, &[value.to_string()]))
+        self.within(deadline, self.script(&RELEASE, keys, &[value]))
             .await
     }
 
@@ -124,7 +126,7 @@ impl Node {
         &self,
         script: &Script,
         keys: &[String],
-        args: &[String],
+        args: &[&str],
         deadline: Duration,
     ) -> Result<T, LockError> {
         self.within(deadline, self.script(script, keys, args)).await
@@ -134,49 +136,53 @@ impl Node {
         &self,
         script: &Script,
         keys: &[String],
-        args: &[String],
+        args: &[&str],
     ) -> Result<T, String> {
         self.shared
-            .call(|mut conn| async move { script.run(&mut conn, keys, args).await })
+            .call(|mut conn| async move {
+                let mut invocation = script.prepare_invoke();
+                invocation.key(keys).arg(args);
+                invocation.invoke_async(&mut conn).await
+            })
             .await
     }
 
-    /// Blocks up to `wait` for an element on `list` (BLPOP); `true` when one arrived. The call's
-    /// own deadline is the wait plus the usual allowance, so a paused node still cannot hang us.
+    /// Blocks up to `wait` for an element on `list` (BLPOP); `true` when one arrived, `false`
+    /// when the wait ran out (or every pooled connection was busy for that long). The answer has
+    /// its own deadline, the wait plus an allowance, so a paused node still cannot hang us and a
+    /// long wait is never cut short by a default response timeout.
     pub(crate) async fn wait_for_push(
         &self,
         list: &str,
         wait: Duration,
     ) -> Result<bool, LockError> {
-        // BLPOP's timeout is in seconds; zero would mean "forever", so never ask for less than 1ms.
-        let seconds = format!("{:.3}", wait.max(Duration::from_millis(1)).as_secs_f64());
-        self.within(wait + CONNECT_TIMEOUT, async {
-            let mut conn = self.pool.get().await.map_err(describe_pool)?;
+        let wait = wait.max(Duration::from_millis(1));
+        // BLPOP's timeout is in seconds; zero would mean "forever", hence the 1ms floor above.
+        let seconds = format!("{:.3}", wait.as_secs_f64());
+        let borrowing = Timeouts {
+            wait: Some(wait),
+            create: Some(CONNECT_TIMEOUT),
+            recycle: Some(CONNECT_TIMEOUT),
+        };
+        let deadline = wait + CONNECT_TIMEOUT + wait + WAIT_ALLOWANCE;
+        self.within(deadline, async {
+            let mut borrowed = match self.pool.timeout_get(&borrowing).await {
+                Ok(conn) => Borrowed(Some(conn)),
+                // Every connection is in use by other waiters: this slice is spent waiting anyway.
+                Err(PoolError::Timeout(TimeoutType::Wait)) => return Ok(false),
+                Err(e) => return Err(describe_pool(e)),
+            };
+            let conn = borrowed.connection();
+            conn.set_response_timeout(wait + WAIT_ALLOWANCE);
             let popped: Option<(String, String)> = cmd("BLPOP")
                 .arg(list)
                 .arg(&seconds)
-                .query_async(&mut conn)
+                .query_async(conn)
                 .await
                 .map_err(|e| e.to_string())?;
+            borrowed.give_back();
             Ok(popped.is_some())
         })
-        .await
-    }
-
-    /// One plain command (e.g. the benchmark's baseline `SET`) on this node within `deadline`.
-    pub(crate) async fn command<T: FromRedisValue + Send>(
-        &self,
-        args: &[&str],
-        deadline: Duration,
-    ) -> Result<T, LockError> {
-        let mut command = cmd(args[0]);
-        command.arg(&args[1..]);
-        let command = &command;
-        self.within(
-            deadline,
-            self.shared
-                .call(|mut conn| async move { command.query_async(&mut conn).await }),
-        )
         .await
     }
 
@@ -207,6 +213,30 @@ impl Node {
             node: self.name.clone(),
             message,
         })
+    }
+}
+
+/// A pooled connection lent to one blocking wait. Unless the wait finished, the connection
+/// may still have a BLPOP outstanding (the wait failed, timed out or was cancelled), and the
+/// next borrower would queue behind it: such a connection is taken out of the pool and closed.
+struct Borrowed(Option<deadpool_redis::Connection>);
+
+impl Borrowed {
+    fn connection(&mut self) -> &mut deadpool_redis::Connection {
+        self.0.as_mut().expect("borrowed until given back")
+    }
+
+    fn give_back(mut self) {
+        // Dropped into the pool as is: it has nothing outstanding.
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Borrowed {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(deadpool_redis::Connection::take(conn));
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Why a lock could not be had, in words a workshop participant can act on.
+//! Why a lock could not be had, in words its caller can act on.
 //!
-//! Every variant keeps the numbers that explain it (attempts, votes, how long we waited) so the
-//! app can map it to a status code and the dashboard can show it, and every message ends with
-//! what to do next. Node names are `host:port`, never a URL, so no password reaches a log line.
+//! Every variant keeps the numbers that explain it (attempts, votes, how long we waited), so a
+//! caller can map it to its own answers (a status code, a retry hint, a metric), and every message
+//! ends with what to do next. Node names are `host:port`, never a URL, so no password reaches a
+//! log line.
 
 use std::time::Duration;
 
@@ -24,8 +25,8 @@ pub enum LockError {
     /// Too many nodes failed or did not answer for a majority to ever agree.
     #[error(
         "only {votes} Redis nodes granted the lock and {unreachable} could not be reached, \
-         but a quorum needs {quorum} (attempt {attempts}): start the missing nodes with \
-         ./start.sh and check GET /health"
+         but a quorum needs {quorum} (attempt {attempts}): bring the unreachable nodes back, \
+         or check that their addresses are right"
     )]
     QuorumNotReached {
         votes: usize,
@@ -52,7 +53,7 @@ pub enum LockError {
     LeaseLost { resources: Vec<String> },
 
     /// A single node failed or did not answer in time.
-    #[error("Redis at {node} is unreachable ({message}): start it with ./start.sh")]
+    #[error("Redis at {node} is unreachable ({message}): check that it runs at that address")]
     Redis { node: String, message: String },
 
     #[error(
@@ -60,22 +61,6 @@ pub enum LockError {
          comma-separated for several nodes"
     )]
     InvalidUrl { url: String, message: String },
-}
-
-impl LockError {
-    /// How long a client should wait before asking again (HTTP `Retry-After`).
-    ///
-    /// Contention clears in about one critical section, so a busy lock asks for a short wait; a
-    /// missing node needs a person to start it, so node trouble asks for longer.
-    pub fn retry_after(&self) -> Duration {
-        match self {
-            LockError::Locked { .. } | LockError::Expired { .. } | LockError::LeaseLost { .. } => {
-                Duration::from_secs(1)
-            }
-            LockError::QuorumNotReached { .. } | LockError::Redis { .. } => Duration::from_secs(5),
-            LockError::InvalidUrl { .. } => Duration::from_secs(60),
-        }
-    }
 }
 
 fn list(resources: &[String]) -> String {
@@ -87,7 +72,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_redis_error_says_which_node_and_how_to_start_it() {
+    fn a_redis_error_says_which_node_and_what_to_check() {
         let e = LockError::Redis {
             node: "127.0.0.1:7001".into(),
             message: "Connection refused (os error 111)".into(),
@@ -95,12 +80,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "Redis at 127.0.0.1:7001 is unreachable (Connection refused (os error 111)): \
-             start it with ./start.sh"
+             check that it runs at that address"
         );
     }
 
     #[test]
-    fn a_busy_lock_asks_for_a_shorter_retry_than_a_missing_node() {
+    fn a_busy_lock_names_the_resource_and_a_lost_quorum_gives_the_votes() {
         let busy = LockError::Locked {
             resources: vec!["lock:event:7".into()],
             attempts: 3,
@@ -112,7 +97,7 @@ mod tests {
             unreachable: 2,
             attempts: 2,
         };
-        assert!(busy.retry_after() < down.retry_after());
         assert!(busy.to_string().starts_with("lock:event:7 is still locked"));
+        assert!(down.to_string().starts_with("only 1 Redis nodes granted"));
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oversold::lock::{FencingToken, LockError, LockManager, RetryPolicy};
+use oversold_lock::{FencingToken, LockError, LockManager, RetryPolicy};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use testkit::RedisServer;

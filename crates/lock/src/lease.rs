@@ -74,10 +74,11 @@ impl Lock {
 /// What release found on the nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Release {
-    /// At least one node still held our value and deleted it.
+    /// A quorum of nodes still held our value and deleted it: the lock was ours until now.
     Released,
-    /// No node still held our value: the lease had run out, and someone else may have held the
-    /// lock in the meantime. Whatever was done under it may have overlapped with another holder.
+    /// Fewer than a quorum still held our value (a node that kept the key longer than the others
+    /// does not count): the lease had run out, and someone else may have held the lock in the
+    /// meantime. Whatever was done under it may have overlapped with another holder.
     AlreadyExpired,
 }
 

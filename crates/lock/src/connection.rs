@@ -9,7 +9,7 @@
 //! that timed out still deletes what that acquisition may have set.
 //!
 //! The price is that a blocking command (BLPOP) would hold everyone up, so the fair lock's
-//! waits keep a pool of their own (`node.rs`). When a command fails because the connection
+//! waits borrow pooled connections of their own (`node.rs`). When a command fails because the connection
 //! broke (the node restarted, the socket was reset), the connection is dropped and the call is
 //! tried once more on a fresh one, as a pool's health check would have done; a node that is
 //! down then fails at once, refusing the new connection.
@@ -18,8 +18,14 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use deadpool_redis::redis::aio::MultiplexedConnection;
-use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError, RedisResult};
+use futures_util::future::try_join_all;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, RedisError, RedisResult};
+
+use super::scripts;
+
+/// Commands that may wait at once to be written to one node's socket (redis's default is 50).
+const PIPELINE_BUFFER: usize = 4096;
 
 pub(crate) struct Shared {
     client: Client,
@@ -80,14 +86,24 @@ impl Shared {
             return Ok(current);
         }
         // No response timeout on the connection itself: every caller bounds its own call.
+        // And room for every caller's command at once: a command waiting for room in the
+        // pipeline is not on the wire yet, and `asking.rs` relies on handing commands over at once.
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(None);
+            .set_response_timeout(None)
+            .set_pipeline_buffer_size(PIPELINE_BUFFER);
         let connection = self
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|e| e.to_string())?;
+        // Every script known to the node before the first caller runs one (`scripts.rs`); the
+        // loads travel pipelined, in one round trip.
+        let loads = scripts::all().map(|script| {
+            let mut connection = connection.clone();
+            async move { script.load_async(&mut connection).await }
+        });
+        try_join_all(loads).await.map_err(|e| e.to_string())?;
         *generation += 1;
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((*generation, connection.clone()));

@@ -1,12 +1,15 @@
-//! A distributed lock on Redis: one node, or Redlock over several, free of HTTP and SQL.
+//! `oversold-lock`: a distributed lock on Redis, one node or Redlock over several.
 //!
 //! A lock here is a *lease*: `SET key <128-bit random value> NX PX ttl` on each node, held until
 //! the holder releases it with an owner-checked script or until the TTL runs out, whichever comes
 //! first. With one node that is the classic single-instance lock; with N independent nodes it is
 //! Redlock: the lock is ours when a quorum of ⌊N/2⌋+1 nodes granted it, asked in parallel, and
 //! its validity — the TTL minus the time the successful attempt took minus an allowance for clock
-//! drift — is still positive. A failed attempt releases whatever it did get before waiting, so a
-//! minority of stray keys never blocks the next contender for a whole TTL.
+//! drift — is still positive. An attempt is decided as soon as the answers settle it (a quorum
+//! granted, or no quorum can), so one silent node costs no caller its timeout (`asking.rs`). A
+//! failed attempt releases whatever it did get before waiting, so a minority of stray keys never
+//! blocks the next contender for a whole TTL. Release counts the same way: a lease is reported
+//! released only when a quorum of nodes still held it.
 //!
 //! What it cannot do is stop a holder that pauses (GC, SIGSTOP, a slow disk) past its lease from
 //! acting as if it still held the lock. No lock can: the storage it protects has to reject late
@@ -17,9 +20,9 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use oversold::lock::{LockManager, Release, RetryPolicy};
+//! use oversold_lock::{LockManager, Release, RetryPolicy};
 //!
-//! # async fn demo() -> Result<(), oversold::lock::LockError> {
+//! # async fn demo() -> Result<(), oversold_lock::LockError> {
 //! let nodes = LockManager::from_urls(&["redis://127.0.0.1:7001", "redis://127.0.0.1:7002", "redis://127.0.0.1:7003"])?;
 //! let lock = nodes
 //!     .acquire(&["lock:event:1".to_string()], Duration::from_secs(10), &RetryPolicy::default())
@@ -41,7 +44,7 @@
 //! # }
 //! ```
 
-mod baseline;
+mod asking;
 mod connection;
 mod error;
 mod fair;
@@ -53,6 +56,7 @@ mod scripts;
 mod wakeup;
 mod watchdog;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -76,13 +80,14 @@ const MIN_NODE_TIMEOUT: Duration = Duration::from_millis(50);
 /// The Redis nodes a lock is taken on, and the quorum that must agree. Cheap to clone.
 #[derive(Clone)]
 pub struct LockManager {
-    nodes: Arc<[Node]>,
+    nodes: Arc<[Arc<Node>]>,
     /// This process's contenders waiting for a key, woken when we release it (`wakeup.rs`).
     waiters: Arc<Waiters>,
 }
 
-/// How one node answered a PING, for `/health` and the dashboard.
-#[derive(Clone, Debug, serde::Serialize)]
+/// How one node answered a PING, for a health report.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NodeHealth {
     /// The node's URL without credentials.
     pub url: String,
@@ -103,7 +108,7 @@ impl LockManager {
         }
         let nodes = urls
             .iter()
-            .map(|url| Node::new(url.as_ref()))
+            .map(|url| Node::new(url.as_ref()).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(LockManager {
             nodes: nodes.into(),
@@ -126,6 +131,14 @@ impl LockManager {
     /// How many nodes must grant a lock: a strict majority, so two holders cannot both have one.
     pub fn quorum(&self) -> usize {
         self.nodes.len() / 2 + 1
+    }
+
+    /// How long one node may take to answer a lock command for a lease of `ttl`: a hundredth of
+    /// the TTL, between 50 ms and 500 ms. Redlock asks for a timeout small next to the TTL, so a
+    /// silent node costs a sliver of the lease; and since an attempt is decided by the nodes that
+    /// answer, a silent node in a minority costs nothing at all.
+    pub fn node_timeout(&self, ttl: Duration) -> Duration {
+        node_timeout(ttl)
     }
 
     /// Takes every resource (Redis key) for `ttl`, retrying a busy lock as `retry` allows.
@@ -167,7 +180,15 @@ impl LockManager {
         // One fixed order everywhere, so two multi-resource contenders cannot deadlock-by-halves.
         keys.sort();
         keys.dedup();
-        let value = LockValue::random();
+        let with_counter: Vec<String> = if fenced {
+            let mut all = vec![fencing::counter_key(&keys)];
+            all.extend(keys.iter().cloned());
+            all
+        } else {
+            Vec::new()
+        };
+        let ttl_ms = ttl.as_millis() as u64;
+        let (n, quorum) = (self.nodes.len(), self.quorum());
         let started = Instant::now();
         let timeout = node_timeout(ttl);
         let mut attempts = 0;
@@ -175,35 +196,46 @@ impl LockManager {
             attempts += 1;
             // Listening before asking, so a release between our refusal and our sleep wakes us.
             let mut listener = self.waiters.listen(&keys);
+            // A value of its own per attempt: a late release of an earlier attempt can then
+            // never delete what this one is granted.
+            let value = LockValue::random();
+            let shown = value.to_string();
             let attempt_started = Instant::now();
             // Each answer is 0 for "refused", else 1 or the token the node minted.
-            let answers = join_all(self.nodes.iter().map(|node| async {
+            let ttl_arg = ttl_ms.to_string();
+            let (nodes, keys_ref, shown_ref) = (&self.nodes, &keys, &shown);
+            let (with_counter, ttl_arg) = (&with_counter, &ttl_arg);
+            let mut asking = asking::ask(n, |i| async move {
+                let node = &nodes[i];
                 if fenced {
-                    let mut all = vec![fencing::counter_key(&keys)];
-                    all.extend(keys.iter().cloned());
-                    let args = [value.to_string(), ttl.as_millis().to_string()];
-                    node.run::<u64>(&fencing::ACQUIRE_FENCED, &all, &args, timeout)
+                    let args = [shown_ref.as_str(), ttl_arg.as_str()];
+                    node.run::<u64>(&fencing::ACQUIRE_FENCED, with_counter, &args, timeout)
                         .await
                 } else {
-                    node.try_acquire(&keys, &value, ttl, timeout)
+                    node.try_acquire(keys_ref, shown_ref, ttl_ms, timeout)
                         .await
                         .map(u64::from)
                 }
-            }))
-            .await;
-            let votes = answers
-                .iter()
-                .filter(|a| matches!(a, Ok(n) if *n > 0))
-                .count();
-            let token = answers
-                .iter()
-                .filter_map(|a| a.as_ref().ok())
-                .max()
-                .copied();
+            });
+            asking
+                .until(|a| {
+                    a.count(|&t| t > 0) >= quorum || a.count(|&t| t == 0) + a.failed() > n - quorum
+                })
+                .await;
+            if asking.answers().failed() > n - quorum {
+                // Giving up: hear every node out (each on its deadline) so that the error tells
+                // the whole story and every grant is known to the release below.
+                asking.until(|_| false).await;
+            }
+            let answers = asking.answers();
+            let votes = answers.count(|&t| t > 0);
             let drift = ttl / 100 + Duration::from_millis(2);
             let validity = ttl.checked_sub(attempt_started.elapsed() + drift);
-            if votes >= self.quorum() {
+            if votes >= quorum {
                 if let Some(validity) = validity.filter(|v| !v.is_zero()) {
+                    let token = answers.oks().max().copied();
+                    // The calls still open are dropped here (see `asking.rs`).
+                    drop(asking);
                     return Ok(Lock {
                         resources: keys,
                         value,
@@ -216,25 +248,28 @@ impl LockManager {
                     });
                 }
             }
-            // Undo the partial grants (and any a timed-out node applied after all) before
-            // waiting, so they do not block everyone else until their TTL.
-            self.release_keys(&keys, &value).await;
+            // Undo the partial grants before waiting, so they do not block everyone else until
+            // their TTL. A node that failed or is yet to answer may still apply its grant late:
+            // its release, sent now, runs right after it there; only the grants are waited for.
+            let granted = answers.nodes_where(|&t| t > 0);
+            let unreachable = answers.failed();
+            let first_error = answers.errors().next().cloned();
+            drop(asking);
+            self.release_keys(&keys, &shown, timeout, &granted).await;
 
-            let unreachable: Vec<&LockError> =
-                answers.iter().filter_map(|a| a.as_ref().err()).collect();
-            if self.nodes.len() - unreachable.len() < self.quorum() {
-                return Err(match (self.nodes.len(), unreachable.first()) {
-                    (1, Some(&error)) => error.clone(),
+            if n - unreachable < quorum {
+                return Err(match (n, first_error) {
+                    (1, Some(error)) => error,
                     _ => LockError::QuorumNotReached {
                         votes,
-                        quorum: self.quorum(),
-                        unreachable: unreachable.len(),
+                        quorum,
+                        unreachable,
                         attempts,
                     },
                 });
             }
             let Some(wait) = retry.next_wait(attempts, started.elapsed()) else {
-                return Err(if votes >= self.quorum() {
+                return Err(if votes >= quorum {
                     LockError::Expired { resources: keys }
                 } else {
                     LockError::Locked {
@@ -254,32 +289,49 @@ impl LockManager {
 
     /// Deletes the lock's keys on every node where they still hold its value.
     ///
-    /// [`Release::AlreadyExpired`] means no node still held them: the lease ran out before the
-    /// release, and another holder may have had the lock in between. An error only when no node
-    /// could be asked at all.
+    /// [`Release::Released`] when a quorum of nodes still held the lock: it was ours until now.
+    /// [`Release::AlreadyExpired`] when fewer did: the lease ran out before the release (a
+    /// node that kept the key longer does not count), and another holder may have had the lock
+    /// in between. An error when too few nodes answered to tell. Either way our value is deleted
+    /// wherever it remains; nodes that have not answered when the outcome is known get theirs in
+    /// the background.
     pub async fn release(&self, lock: &Lock) -> Result<Release, LockError> {
         if lock.fair {
             return self.release_fair(lock).await;
         }
-        let answers = self.release_keys(&lock.resources, &lock.value).await;
-        if answers
-            .iter()
-            .any(|a| matches!(a, Ok(deleted) if *deleted > 0))
-        {
+        let (n, quorum) = (self.nodes.len(), self.quorum());
+        let all = lock.resources.len();
+        let timeout = node_timeout(lock.valid_until.saturating_duration_since(lock.acquired_at));
+        let mut asking = self.ask_release(&lock.resources, &lock.value.to_string(), timeout);
+        asking
+            .until(|a| {
+                a.count(|&deleted| deleted == all) >= quorum
+                    || a.count(|&deleted| deleted < all) + a.failed() > n - quorum
+            })
+            .await;
+        let answers = asking.answers();
+        if answers.count(|&deleted| deleted > 0) > 0 {
             self.waiters.released(&lock.resources);
-            return Ok(Release::Released);
         }
-        let failed = answers.iter().filter(|a| a.is_err()).count();
-        match answers.into_iter().find_map(Result::err) {
-            Some(error) if self.nodes.len() == 1 => Err(error),
-            Some(_) if failed == self.nodes.len() => Err(LockError::QuorumNotReached {
-                votes: 0,
-                quorum: self.quorum(),
-                unreachable: failed,
-                attempts: 1,
-            }),
-            _ => Ok(Release::AlreadyExpired),
-        }
+        let held = answers.count(|&deleted| deleted == all);
+        let failed = answers.failed();
+        let outcome = if held >= quorum {
+            Ok(Release::Released)
+        } else if failed > n - quorum {
+            Err(match answers.errors().next() {
+                Some(error) if n == 1 => error.clone(),
+                _ => LockError::QuorumNotReached {
+                    votes: held,
+                    quorum,
+                    unreachable: failed,
+                    attempts: 1,
+                },
+            })
+        } else {
+            Ok(Release::AlreadyExpired)
+        };
+        asking.finish_in_background();
+        outcome
     }
 
     /// Pings every node in parallel.
@@ -302,23 +354,44 @@ impl LockManager {
         }))
         .await
     }
+}
 
+impl LockManager {
+    /// Deletes `keys` holding `value` on every node; returns once the nodes in `wait_for` have
+    /// answered, the others finishing in the background.
     async fn release_keys(
         &self,
         keys: &[String],
-        value: &LockValue,
-    ) -> Vec<Result<usize, LockError>> {
-        join_all(
-            self.nodes
-                .iter()
-                .map(|node| node.release(keys, value, MAX_NODE_TIMEOUT)),
-        )
-        .await
+        value: &str,
+        timeout: Duration,
+        wait_for: &[usize],
+    ) {
+        let mut asking = self.ask_release(keys, value, timeout);
+        asking
+            .until(|a| wait_for.iter().all(|&node| a.has_answered(node)))
+            .await;
+        asking.finish_in_background();
+    }
+
+    /// The release script for `keys` holding `value`, sent to every node. The calls own what
+    /// they use, so that those still open can finish in the background.
+    fn ask_release(
+        &self,
+        keys: &[String],
+        value: &str,
+        timeout: Duration,
+    ) -> asking::Asking<usize, impl Future<Output = Result<usize, LockError>> + Send + 'static>
+    {
+        let (keys, value): (Arc<[String]>, Arc<str>) = (keys.into(), value.into());
+        asking::ask(self.nodes.len(), |i| {
+            let (node, keys, value) = (self.nodes[i].clone(), keys.clone(), value.clone());
+            async move { node.release(&keys, &value, timeout).await }
+        })
     }
 }
 
 /// Redlock asks for a per-node timeout small next to the TTL, so one silent node costs a
 /// fraction of the lease rather than all of it.
 fn node_timeout(ttl: Duration) -> Duration {
-    (ttl / 10).clamp(MIN_NODE_TIMEOUT, MAX_NODE_TIMEOUT)
+    (ttl / 100).clamp(MIN_NODE_TIMEOUT, MAX_NODE_TIMEOUT)
 }

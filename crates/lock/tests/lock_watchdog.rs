@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oversold::lock::{Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
+use oversold_lock::{Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
 use testkit::RedisServer;
 
 const TTL: Duration = Duration::from_millis(300);
@@ -112,4 +112,34 @@ async fn an_expired_lock_cannot_be_extended_and_nobody_extends_anothers() {
         .unwrap();
     assert!(pttl > 30_000, "{pttl}");
     assert_eq!(locks.release(&extended).await.unwrap(), Release::Released);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extension_that_fails_while_the_lease_is_valid_is_retried() {
+    let redis = RedisServer::start();
+    let locks = LockManager::from_urls(&[redis.url()]).unwrap();
+    let ttl = Duration::from_secs(1);
+
+    let result = locks
+        .with_lock(&key(), ttl, &RetryPolicy::no_wait(), |lease| {
+            let (redis, locks) = (&redis, locks.clone());
+            async move {
+                // The node is silent over the first extension (at a third of the TTL) and
+                // back well before the lease would run out.
+                tokio::time::sleep(ttl / 5).await;
+                redis.pause();
+                tokio::time::sleep(ttl * 7 / 20).await;
+                redis.resume();
+                tokio::time::sleep(ttl * 2).await;
+                let rival = locks.acquire(&key(), ttl, &RetryPolicy::no_wait()).await;
+                assert!(matches!(rival, Err(LockError::Locked { .. })), "{rival:?}");
+                lease.lost.is_cancelled()
+            }
+        })
+        .await;
+
+    assert!(
+        !result.unwrap(),
+        "the holder was told it lost a lease it kept"
+    );
 }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oversold::lock::{Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
+use oversold_lock::{Lock, LockError, LockManager, LockValue, Release, RetryPolicy};
 use testkit::{free_port, RedisServer};
 
 fn key(name: &str) -> Vec<String> {
@@ -193,7 +193,7 @@ async fn an_unreachable_node_fails_fast_with_a_message_naming_redis() {
     assert!(matches!(error, LockError::Redis { .. }), "{error:?}");
     let message = error.to_string();
     assert!(
-        message.contains("Redis") && message.contains("./start.sh"),
+        message.contains("Redis") && message.contains(&format!("127.0.0.1:{port}")),
         "{message}"
     );
 }
@@ -297,4 +297,74 @@ async fn a_paused_node_costs_a_vote_not_a_hang() {
         [true, false, true]
     );
     nodes[1].resume();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_paused_node_of_five_does_not_slow_acquire_and_release() {
+    let nodes: Vec<RedisServer> = (0..5).map(|_| RedisServer::start()).collect();
+    let locks = manager(&nodes.iter().collect::<Vec<_>>());
+    let ttl = Duration::from_secs(60);
+    // Connections open first, so the paused node holds an open socket that will not answer.
+    let warm = locks
+        .acquire(&key("j"), ttl, &RetryPolicy::no_wait())
+        .await
+        .unwrap();
+    locks.release(&warm).await.unwrap();
+
+    nodes[4].pause();
+    let started = Instant::now();
+    let lock = locks
+        .acquire(&key("j"), ttl, &RetryPolicy::no_wait())
+        .await
+        .unwrap();
+    assert_eq!(locks.release(&lock).await.unwrap(), Release::Released);
+    let took = started.elapsed();
+    // Decided by the four nodes that answer: the silent one's deadline never comes into it.
+    assert!(
+        took < locks.node_timeout(ttl),
+        "acquire+release took {took:?}, the node timeout is {:?}",
+        locks.node_timeout(ttl)
+    );
+
+    nodes[4].resume();
+    let mut left = String::new();
+    for _ in 0..100 {
+        left = nodes[4].command(&["EXISTS", "lock:test:j"]);
+        if left == ":0" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, ":0", "the straggler's grant was not released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_that_one_late_node_still_holds_is_reported_as_expired() {
+    let nodes: Vec<RedisServer> = (0..3).map(|_| RedisServer::start()).collect();
+    let locks = manager(&nodes.iter().collect::<Vec<_>>());
+    let warm = locks.acquire(&key("k"), TTL, &budget(2000)).await.unwrap();
+    locks.release(&warm).await.unwrap();
+    let lock = locks
+        .acquire(&key("k"), Duration::from_millis(300), &budget(2000))
+        .await
+        .unwrap();
+    // The acquisition is decided by the first two answers: wait for the third node's key too.
+    let ours = format!("${}\r\n{}", 32, lock.value);
+    for _ in 0..100 {
+        if nodes[0].command(&["GET", "lock:test:k"]) == ours {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // One node keeps the key far longer than the others (a slow clock, a late expiry).
+    assert_eq!(nodes[0].command(&["PEXPIRE", "lock:test:k", "60000"]), ":1");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(lock.remaining_validity(), Duration::ZERO);
+
+    assert_eq!(locks.release(&lock).await.unwrap(), Release::AlreadyExpired);
+    assert_eq!(
+        nodes[0].command(&["EXISTS", "lock:test:k"]),
+        ":0",
+        "our value is still deleted where it remained"
+    );
 }

@@ -2,19 +2,20 @@
 //! next to the raw Redis commands a cycle is made of and next to the `rslock` crate, measured
 //! side by side in one run on the same nodes.
 //!
-//! `cargo bench --bench lock` starts its own five `redis-server` processes on free ports (or
-//! takes `--urls`), then for 1 and 5 nodes and 1 and 50 tasks (each on its own key) measures,
-//! round after round and in turn: a raw `SET` per node, a raw `SET` + release script per node,
-//! our `acquire` + `release`, and rslock's `lock` + `unlock`. It prints a table per round set,
-//! the issue's targets as ratios within the run, and with `--report` rewrites the "lock" section
-//! of BENCHMARKS.md.
+//! `cargo bench -p oversold-lock --bench lock` starts its own five `redis-server` processes on
+//! free ports (or takes `--urls`), then for 1 and 5 nodes and 1 and 50 tasks (each on its own key)
+//! measures, round after round and in turn: the raw cycle (`SET key value NX PX ttl`, then the
+//! release script by EVALSHA, on every node, over one multiplexed connection per node, with no
+//! lock logic), our `acquire` + `release`, and rslock's `lock` + `unlock`. It prints a table, the
+//! targets as ratios within each round, and with `--report` rewrites the "lock" section of
+//! BENCHMARKS.md.
 
 mod contenders;
 mod measure;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use measure::Measurement;
 
 /// Acquire+release cycles per second of oversold's lock, next to raw Redis and rslock.
 ///
-/// Run with `cargo bench --bench lock -- [FLAGS]`. Needs `redis-server` on PATH unless --urls is
+/// Run with `cargo bench -p oversold-lock --bench lock -- [FLAGS]`. Needs `redis-server` on PATH unless --urls is
 /// given (./test.sh or `apt-get install redis-server` installs it).
 #[derive(Parser, Debug)]
 #[command(name = "lock-bench")]
@@ -53,7 +54,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 50], value_name = "N")]
     tasks: Vec<usize>,
 
-    /// Rewrite the "lock" section of this markdown report (created if missing).
+    /// Rewrite the "lock" section of this markdown report (created if missing). A relative path
+    /// is taken from the workspace root, wherever cargo runs the benchmark from.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
 
@@ -78,10 +80,10 @@ async fn main() {
     let machine = Machine::describe();
     let (urls, _servers) = nodes(&args.urls);
     let duration = Duration::from_secs_f64(args.seconds);
-    let clients: BTreeMap<usize, Arc<Clients>> = NODE_COUNTS
-        .iter()
-        .map(|&n| (n, Arc::new(Clients::new(&urls[..n]))))
-        .collect();
+    let mut clients: BTreeMap<usize, Arc<Clients>> = BTreeMap::new();
+    for n in NODE_COUNTS {
+        clients.insert(n, Arc::new(Clients::new(&urls[..n]).await));
+    }
 
     let configs: Vec<Config> = NODE_COUNTS
         .iter()
@@ -126,7 +128,8 @@ async fn main() {
     let body = render(&args, &machine, &configs, &results);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{body}");
-    if let Some(path) = &args.report {
+    if let Some(given) = &args.report {
+        let path = &from_workspace_root(given);
         if let Err(e) = benchkit::report::update_file(path, "lock", &body) {
             eprintln!("error: could not write {}: {e}", path.display());
             std::process::exit(1);
@@ -166,6 +169,17 @@ fn nodes(given: &[String]) -> (Vec<String>, Vec<RedisServer>) {
     (servers.iter().map(RedisServer::url).collect(), servers)
 }
 
+/// `cargo bench` runs a benchmark in its package's directory; report paths are meant from the
+/// workspace root, where `bench.sh` and people run it.
+fn from_workspace_root(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
 /// The median round of a contender in a configuration, by rate.
 fn median(runs: &[Measurement]) -> &Measurement {
     let mut sorted: Vec<&Measurement> = runs.iter().collect();
@@ -183,6 +197,13 @@ fn render(
         let c = Contender::ALL.iter().position(|&x| x == contender).unwrap();
         results[&(config, c)][round].per_second()
     };
+    let rounds = args.rounds as usize;
+    // `contender / yardstick` within each round: the rounds' ratios.
+    let per_round = |config: Config, contender: Contender, yardstick: Contender| -> Vec<f64> {
+        (0..rounds)
+            .filter_map(|r| ratio(rate(config, contender, r), rate(config, yardstick, r)))
+            .collect()
+    };
     let mut table = Table::new([
         "nodes",
         "tasks",
@@ -190,107 +211,74 @@ fn render(
         "cycles/s",
         "p50 ms",
         "p99 ms",
-        "vs ideal",
+        "vs raw cycle",
         "errors",
     ]);
     for &config in configs {
         for (c, contender) in Contender::ALL.into_iter().enumerate() {
             let runs = &results[&(config, c)];
             let m = median(runs);
-            let ideal = median(&results[&(config, 0)]).per_second() / 2.0;
             let Summary { p50_ms, p99_ms, .. } = m.latency;
-            let vs_ideal = match contender {
-                Contender::RawSet => "-".to_string(),
-                _ => ratio(m.per_second(), ideal).map_or("-".into(), |r| format!("{}×", figure(r))),
-            };
-            let shown_rate = match contender {
-                // A raw SET "cycle" is one SET per node; show it as SETs per second.
-                Contender::RawSet => format!("{} SET/s", figure(m.per_second() * config.0 as f64)),
-                _ => figure(m.per_second()),
+            let vs_raw = match contender {
+                Contender::RawCycle => "1×".to_string(),
+                _ => {
+                    let mut ratios = per_round(config, contender, Contender::RawCycle);
+                    ratios.sort_by(f64::total_cmp);
+                    ratios
+                        .get(ratios.len() / 2)
+                        .map_or("-".into(), |m| format!("{}×", figure(*m)))
+                }
             };
             table.row([
                 config.0.to_string(),
                 config.1.to_string(),
                 contender.to_string(),
-                shown_rate,
+                figure(m.per_second()),
                 format!("{p50_ms:.3}"),
                 format!("{p99_ms:.3}"),
-                vs_ideal,
+                vs_raw,
                 runs.iter().map(|r| r.errors).sum::<usize>().to_string(),
             ]);
         }
     }
 
-    let rounds = args.rounds as usize;
-    // `ours / yardstick` within each round, for a configuration that was measured.
-    let goal = |what: &str, at_least: f64, config: Config, yardstick: &dyn Fn(usize) -> f64| {
-        let rounds = if configs.contains(&config) {
-            (0..rounds)
-                .filter_map(|r| ratio(rate(config, Contender::Oversold, r), yardstick(r)))
-                .collect()
+    let goal = |what: &str, at_least: f64, config: Config, yardstick: Contender| Target {
+        what: what.to_string(),
+        at_least,
+        unit: "×",
+        rounds: if configs.contains(&config) {
+            per_round(config, Contender::Oversold, yardstick)
         } else {
             Vec::new()
-        };
-        Target {
-            what: what.to_string(),
-            at_least,
-            unit: "×",
-            rounds,
-        }
+        },
     };
     let (one, five) = ((1, 50), (5, 50));
     let goals = vec![
         goal(
-            "1 node, 50 tasks: lock vs ideal (raw SET rate / 2)",
-            0.9,
+            "1 node, 50 tasks: lock vs raw SET NX PX + EVALSHA cycle",
+            0.95,
             one,
-            &|r| rate(one, Contender::RawSet, r) / 2.0,
+            Contender::RawCycle,
         ),
-        goal("1 node, 50 tasks: lock vs rslock", 1.5, one, &|r| {
-            rate(one, Contender::Rslock, r)
-        }),
-        // SETs per second across the five nodes, over the ten round trips of a cycle.
         goal(
-            "5 nodes, 50 tasks: Redlock vs ideal (raw SETs on all 5 / 10)",
-            0.8,
-            five,
-            &|r| rate(five, Contender::RawSet, r) * 5.0 / 10.0,
+            "1 node, 50 tasks: lock vs rslock",
+            1.5,
+            one,
+            Contender::Rslock,
         ),
-        goal("5 nodes, 50 tasks: Redlock vs rslock", 1.5, five, &|r| {
-            rate(five, Contender::Rslock, r)
-        }),
+        goal(
+            "5 nodes, 50 tasks: Redlock vs raw SET NX PX + EVALSHA cycle",
+            0.95,
+            five,
+            Contender::RawCycle,
+        ),
+        goal(
+            "5 nodes, 50 tasks: Redlock vs rslock",
+            1.5,
+            five,
+            Contender::Rslock,
+        ),
     ];
-
-    // What is the lock's own, and what is Redis's: each client against the same two commands
-    // sent raw over the same connections, per configuration.
-    let mut overhead = Table::new([
-        "nodes",
-        "tasks",
-        "oversold lock / raw cycle",
-        "rslock / raw cycle",
-    ]);
-    for &config in configs {
-        let against_raw = |contender: Contender| {
-            let mut per_round: Vec<f64> = (0..rounds)
-                .filter_map(|r| {
-                    ratio(
-                        rate(config, contender, r),
-                        rate(config, Contender::RawCycle, r),
-                    )
-                })
-                .collect();
-            per_round.sort_by(f64::total_cmp);
-            per_round
-                .get(per_round.len() / 2)
-                .map_or("-".into(), |m| format!("{}×", figure(*m)))
-        };
-        overhead.row([
-            config.0.to_string(),
-            config.1.to_string(),
-            against_raw(Contender::Oversold),
-            against_raw(Contender::Rslock),
-        ]);
-    }
 
     let command = reproduce(args);
     format!(
@@ -299,15 +287,13 @@ fn render(
          Machine: {machine}. Redis nodes: {nodes}. {rounds} round(s) of {secs} s per contender and \
          configuration, contenders measured in turn within each round; the table shows each \
          contender's median round. A cycle is one acquire and one release of a key of the task's \
-         own (no contention); the ideal is half the raw SET rate of the same configuration, \
-         because a cycle needs two round trips to every node (SET, then the release script).\n\n\
+         own (no contention). The raw cycle is the same two commands with nothing around them: \
+         `SET key value NX PX ttl`, then the release script by EVALSHA, on every node in \
+         parallel over one multiplexed connection per node; 1.0× against it means the client \
+         adds nothing to the two round trips a cycle is made of.\n\n\
          {table}\n\
          Targets (ratios taken within each round; median and range over the rounds):\n\n\
-         {goals}\n\
-         Each client against the raw cycle of the same run (a `SET` and a release script per \
-         node, nothing else; median over the rounds): 1.0× means the client adds nothing to \
-         the two commands a cycle is made of.\n\n\
-         {overhead}",
+         {goals}",
         nodes = if args.urls.is_empty() {
             "five private redis-server processes on loopback (same machine)"
         } else {
@@ -316,13 +302,12 @@ fn render(
         secs = args.seconds,
         table = table.to_markdown(),
         goals = targets::table(&goals).to_markdown(),
-        overhead = overhead.to_markdown(),
     )
 }
 
 /// The command line that reproduces this run.
 fn reproduce(args: &Args) -> String {
-    let mut command = "cargo bench --bench lock --".to_string();
+    let mut command = "cargo bench -p oversold-lock --bench lock --".to_string();
     command.push_str(&format!(
         " --seconds {} --rounds {}",
         args.seconds, args.rounds
