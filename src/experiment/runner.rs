@@ -115,7 +115,9 @@ impl Runner {
             },
         )
         .await?;
-        let finished = self.fire_and_audit(context, &spec, id, event.id, &targets).await;
+        let finished = self
+            .fire_and_audit(context, &spec, id, event.id, &targets)
+            .await;
         if finished.is_err() {
             // The page that waits for this run is told it will not finish; the error is the
             // caller's to show.

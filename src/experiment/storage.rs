@@ -136,11 +136,7 @@ pub async fn start(store: &Store, new: NewRun<'_>) -> Result<i64, sqlx::Error> {
 }
 
 /// Completes a run with its answers and audit, and returns it.
-pub async fn finish(
-    store: &Store,
-    id: i64,
-    done: Finished<'_>,
-) -> Result<Experiment, sqlx::Error> {
+pub async fn finish(store: &Store, id: i64, done: Finished<'_>) -> Result<Experiment, sqlx::Error> {
     let answers = to_json(done.answers)?;
     {
         let _one_writer = store.one_writer().await;

@@ -285,7 +285,13 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
     // The rows are laid out after the legend, whose height depends on the marks used: draw them
     // from 0 and move them down once the legend is known.
     for (i, row) in rows.iter().enumerate() {
-        views.push(row_view(&scale, scale.row * i as f64, row, &tokens, &mut used));
+        views.push(row_view(
+            &scale,
+            scale.row * i as f64,
+            row,
+            &tokens,
+            &mut used,
+        ));
     }
     if !overlaps.is_empty() {
         used.push(Mark::Overlap);

@@ -194,7 +194,10 @@ mod tests {
         let v = Verdict::for_run(&audit, RunState::Done, touched);
         assert_eq!(v.tone, Tone::Warn);
         assert!(v.headline.starts_with("disturbed"), "{v:?}");
-        assert!(v.detail.contains("10 bookings made by someone else"), "{v:?}");
+        assert!(
+            v.detail.contains("10 bookings made by someone else"),
+            "{v:?}"
+        );
         let clean = Verdict::for_run(&audit, RunState::Done, Interference::default());
         assert_eq!(clean.headline, "OVERSOLD by 10");
     }
