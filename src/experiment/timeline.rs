@@ -24,9 +24,9 @@ const WIDTH: f64 = 860.0;
 const LABEL: f64 = 132.0;
 const OUTCOME: f64 = 250.0;
 const FONT: f64 = 17.0;
-const LEGEND_ROW: f64 = 26.0;
+const LEGEND_ROW: f64 = 24.0;
 /// Space for the axis labels between the legend and the first row.
-const AXIS: f64 = 34.0;
+const AXIS: f64 = 30.0;
 
 /// Overlaps shorter than this are not drawn. The marks are taken after each round trip to Redis
 /// or the database (and after the task is next polled), so a release and the next holder's
@@ -63,14 +63,14 @@ impl Mark {
     /// The legend's words for the mark.
     pub fn label(self) -> &'static str {
         match self {
-            Mark::InFlight => "request on its way (sent → answered)",
+            Mark::InFlight => "request sent → answered",
             Mark::Waiting => "waiting for the lock",
             Mark::Holding => "holding the lock",
-            Mark::Expired => "still holding after the lease ended",
+            Mark::Expired => "holding after the lease ended",
             Mark::LeaseEnd => "lease ended",
             Mark::Unlocked => "read → write, no lock",
             Mark::Writing => "writing",
-            Mark::Overlap => "two or more in the critical section",
+            Mark::Overlap => "2+ in the critical section",
         }
     }
 
@@ -268,7 +268,7 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
     let step = tick_step(span);
     let scale = Scale {
         ms_per_px: span / (WIDTH - LABEL - OUTCOME),
-        row: (520.0 / rows.len().max(1) as f64).clamp(7.0, 26.0),
+        row: (520.0 / rows.len().max(1) as f64).clamp(7.0, 22.0),
     };
     let overlaps = overlaps(&rows, checked_write);
     let most = overlaps.iter().map(|o| o.2).max().unwrap_or(0);
@@ -298,7 +298,9 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
     }
     let legend = legend(&used);
     let legend_bottom = legend.last().map_or(0.0, |k| k.y + 8.0);
-    let top = legend_bottom + AXIS;
+    // The band's label gets a line of its own between the legend and the axis labels.
+    let label_line = if most >= 2 { LEGEND_ROW } else { 0.0 };
+    let top = legend_bottom + label_line + AXIS;
     for view in &mut views {
         view.shift(top);
     }
@@ -314,7 +316,7 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
         .collect();
     let band_label = (most >= 2).then(|| Label {
         x: px(scale.x(overlaps.first().map_or(0.0, |o| o.0)) + 4.0),
-        y: px(top - AXIS + FONT),
+        y: px(legend_bottom + FONT),
         text: format!("{most} in the critical section at once"),
     });
     let mut ticks = Vec::new();
@@ -375,7 +377,7 @@ fn legend(used: &[Mark]) -> Vec<Key> {
     let (mut x, mut y) = (8.0, LEGEND_ROW - 6.0);
     for mark in Mark::ALL.into_iter().filter(|m| used.contains(m)) {
         // About half the font size per character, and room for the sample.
-        let width = 42.0 + mark.label().chars().count() as f64 * FONT * 0.52;
+        let width = 46.0 + mark.label().chars().count() as f64 * FONT * 0.56;
         if x + width > WIDTH && x > 8.0 {
             x = 8.0;
             y += LEGEND_ROW;
