@@ -368,7 +368,7 @@ oversold is running.
 
 Next, make ten requests fight over the last ticket:
 
-  cargo run --release -p test_concurrent -- --target $targets
+  ./target/release/test_concurrent --target $targets
 
 Stop everything with ./stop.sh
 EOF

@@ -154,7 +154,7 @@
       if (experiment) {
         // The buttons stay disabled: the page is about to show the result.
         say(`Experiment ${data.id}: ${data.verdict.headline}. Loading the timeline…`, data.verdict.tone);
-        window.location.assign(`/?experiment=${data.id}#result`);
+        showExperiment(data);
         return;
       }
       await refreshEvents();
@@ -163,6 +163,37 @@
     }
     running = false;
     buttons.forEach((b) => (b.disabled = false));
+  }
+
+  // The URL of a run carries its settings, so the form shows them again and a link reproduces it.
+  function knobs(e) {
+    const target = e.targets && e.targets.length > 1 ? "all" : "this";
+    return `strategy=${encodeURIComponent(e.strategy)}&requests=${e.requests}&capacity=${e.capacity}` +
+      `&race_window_ms=${e.race_window_ms}&ttl_ms=${e.ttl_ms}&target=${target}`;
+  }
+
+  function showExperiment(e) {
+    window.location.assign(`/?experiment=${e.id}&${knobs(e)}#result`);
+  }
+
+  // A page loaded while a run is going (a reload, another instance's page) waits for its result.
+  async function watchRunning() {
+    const result = document.querySelector("[data-running]");
+    if (!result) return;
+    running = true;
+    const id = result.dataset.running;
+    for (;;) {
+      try {
+        const e = await api("GET", `/experiments/${id}`);
+        if (e.state !== "running") {
+          showExperiment(e);
+          return;
+        }
+      } catch (_) {
+        // The instance may be restarting; keep asking.
+      }
+      await new Promise((done) => setTimeout(done, 500));
+    }
   }
 
   document.addEventListener("submit", (e) => {
@@ -174,4 +205,5 @@
 
   every(() => (running ? EVENTS_WHILE_RUNNING_MS : EVENTS_EVERY_MS), refreshEvents);
   every(HEALTH_EVERY_MS, refreshHealth);
+  watchRunning();
 })();

@@ -1,15 +1,19 @@
-//! The dashboard in a real headless Chromium: a person's clicks, a person's view.
+//! The dashboard and the presenter in a real headless Chromium: a person's clicks, a person's view.
 //!
 //! Two instances over one database; the browser opens the second one's dashboard, runs a no-lock
 //! and a with-lock experiment over both by filling in the form and clicking, and reads the
-//! verdicts and the timeline off the page, checked against the audit. A screenshot of each result
-//! is saved under `target/screenshots/` for a person to look at.
+//! verdicts and the timeline off the page, checked against the audit. Another test walks every
+//! presenter step at the size of a 1280×720 projector zoomed to 150 % (853×480 CSS px), running
+//! each step's experiment with its key and checking its verdict and that it fits. Screenshots are
+//! saved under `target/screenshots/` for a person to look at.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use oversold::web::presenter::guide;
+use serde_json::Value;
 use testkit::fantoccini::{Client, Locator};
-use testkit::{spawn_app, Backend, Browser, TestApp};
+use testkit::{spawn_app, spawn_app_with, AppOptions, Backend, Browser, TestApp};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -58,6 +62,73 @@ async fn wait_for_text(client: &Client, css: &str, done: impl Fn(&str) -> bool) 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The event the newest experiment made for itself, from the history's JSON.
+async fn latest_event(app: &TestApp) -> i64 {
+    let listed: Value = app.get("/experiments").await.json().await.unwrap();
+    listed[0]["event_id"].as_i64().expect("an experiment ran")
+}
+
+/// A browser whose page area (the CSS viewport) is `width` × `height`: the window is grown by
+/// whatever the browser's own frame takes.
+async fn browser_with_viewport(width: u32, height: u32) -> Browser {
+    let browser = Browser::start(width, height).await;
+    let client = &browser.client;
+    client.goto("about:blank").await.unwrap();
+    let inner = js(client, "return [window.innerWidth, window.innerHeight]").await;
+    let (w, h) = (
+        inner[0].as_u64().unwrap() as u32,
+        inner[1].as_u64().unwrap() as u32,
+    );
+    client
+        .set_window_size(
+            width + width.saturating_sub(w),
+            height + height.saturating_sub(h),
+        )
+        .await
+        .unwrap();
+    let inner = js(client, "return [window.innerWidth, window.innerHeight]").await;
+    assert_eq!(
+        (inner[0].as_u64(), inner[1].as_u64()),
+        (Some(width as u64), Some(height as u64)),
+        "the page area is the size asked for"
+    );
+    browser
+}
+
+/// Runs `script` in the page and returns what it returns.
+async fn js(client: &Client, script: &str) -> Value {
+    client
+        .execute(script, vec![])
+        .await
+        .expect("the script runs")
+}
+
+/// No sideways scrolling: the page is no wider than the window.
+async fn assert_fits_sideways(client: &Client, what: &str) {
+    let widths = js(
+        client,
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+    )
+    .await;
+    assert!(
+        widths[0].as_f64() <= widths[1].as_f64(),
+        "{what} scrolls sideways: scrollWidth, clientWidth = {widths}"
+    );
+}
+
+/// The bottom of the element, in CSS px from the top of the window, and the window's height.
+async fn bottom_and_height(client: &Client, css: &str) -> (f64, f64) {
+    let answer = js(
+        client,
+        &format!(
+            "const e = document.querySelector({css:?}); \
+             return [e.getBoundingClientRect().bottom, window.innerHeight]"
+        ),
+    )
+    .await;
+    (answer[0].as_f64().unwrap(), answer[1].as_f64().unwrap())
 }
 
 /// Fills in the experiment form the way a person would and clicks Run.
@@ -112,7 +183,7 @@ async fn a_person_runs_no_lock_then_with_lock_from_the_dashboard_and_sees_both_v
 
     run_experiment(client, "no-lock").await;
     wait_for_text(client, "#result-heading", |t| t.ends_with("no-lock")).await;
-    let audit = first.audit(1).await;
+    let audit = first.audit(latest_event(&first).await).await;
     assert!(audit.oversold >= 1, "{audit:?}");
     let headline = text(client, "#verdict .headline").await;
     assert_eq!(headline, format!("OVERSOLD by {}", audit.oversold));
@@ -128,7 +199,7 @@ async fn a_person_runs_no_lock_then_with_lock_from_the_dashboard_and_sees_both_v
 
     run_experiment(client, "redis").await;
     wait_for_text(client, "#result-heading", |t| t.ends_with("redis")).await;
-    let audit = first.audit(1).await;
+    let audit = first.audit(latest_event(&first).await).await;
     assert_eq!((audit.booked, audit.clean), (1, true), "{audit:?}");
     assert_eq!(
         text(client, "#verdict .headline").await,
@@ -178,4 +249,182 @@ async fn a_person_runs_no_lock_then_with_lock_from_the_dashboard_and_sees_both_v
         no_lock.display(),
         with_lock.display()
     );
+}
+
+/// The value of a form field, as the page has it now.
+async fn field(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_keeps_its_settings_after_a_run_and_a_reload_mid_run_shows_the_result() {
+    let browser = browser_with_viewport(853, 480).await;
+    let (first, second) = two_instances().await;
+    let client = &browser.client;
+    client.goto(&format!("{}/", second.address)).await.unwrap();
+    let form = client.find(Locator::Css("#experiment-form")).await.unwrap();
+    form.find(Locator::Css("#strategy"))
+        .await
+        .unwrap()
+        .select_by_value("redis")
+        .await
+        .unwrap();
+    for (id, value) in [("race_window_ms", "2500"), ("ttl_ms", "4000")] {
+        let input = form.find(Locator::Css(&format!("#{id}"))).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    client
+        .find(Locator::Css("#run-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The run is stored as soon as it starts: reload while its requests sit in the race window.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let listed: Value = first.get("/experiments").await.json().await.unwrap();
+        if listed[0]["state"] == "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never showed as running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.refresh().await.unwrap();
+    let heading = text(client, "#result-heading").await;
+    assert!(heading.ends_with("is running"), "{heading}");
+    save_screenshot(client, "dashboard-running.png").await;
+    wait_for_text(client, "#result-heading", |t| t.ends_with("redis")).await;
+    assert_eq!(
+        text(client, "#verdict .headline").await,
+        "exactly one booking"
+    );
+    let audit = first.audit(latest_event(&first).await).await;
+    assert_eq!((audit.booked, audit.clean), (1, true), "{audit:?}");
+
+    // The form shows what was just run, and the URL carries it.
+    assert_eq!(field(client, "#strategy").await, "redis");
+    assert_eq!(field(client, "#race_window_ms").await, "2500");
+    assert_eq!(field(client, "#ttl_ms").await, "4000");
+    let url = client.current_url().await.unwrap();
+    assert!(url.as_str().contains("strategy=redis"), "{url}");
+    assert!(
+        url.as_str().contains("race_window_ms=2500&ttl_ms=4000"),
+        "{url}"
+    );
+
+    // On the projector's 853 px, nothing scrolls sideways and the verdict is on the first screen.
+    assert_fits_sideways(client, "the dashboard at 853 px").await;
+    let (verdict_bottom, height) = bottom_and_height(client, "#verdict").await;
+    assert!(
+        verdict_bottom <= height,
+        "the verdict is below the fold: {verdict_bottom} > {height}"
+    );
+    save_screenshot(client, "dashboard-853.png").await;
+    browser.close().await;
+
+    // And on a phone: a screenshot to look at (the page still scrolls sideways by about 50 px
+    // there; the projector's 853 px is what is asserted).
+    let phone = browser_with_viewport(390, 844).await;
+    phone.client.goto(url.as_str()).await.unwrap();
+    wait_for_text(&phone.client, "#result-heading", |t| t.ends_with("redis")).await;
+    save_screenshot(&phone.client, "dashboard-phone.png").await;
+    phone.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector_screen() {
+    // The projector: 1280×720 zoomed to 150 % is 853×480 CSS px.
+    let browser = browser_with_viewport(853, 480).await;
+    let first = spawn_app_with(AppOptions {
+        redis_nodes: 5,
+        ..AppOptions::new(Backend::Sqlite)
+    })
+    .await;
+    let second = first.spawn_twin("app-2").await;
+    let client = &browser.client;
+    let steps = &guide().steps;
+    let mut stopped = 0;
+    client
+        .goto(&format!("{}/present", second.address))
+        .await
+        .unwrap();
+    for (i, step) in steps.iter().enumerate() {
+        let number = i + 1;
+        wait_for_text(client, ".step-number", |t| {
+            t == format!("{number}/{}", steps.len())
+        })
+        .await;
+        // The lab as the step needs it: the instructor stopped the last Redis nodes.
+        let wanted = step.lab.as_ref().map_or(0, |l| l.redis_nodes_stopped);
+        while stopped < wanted {
+            first.redis[first.redis.len() - 1 - stopped].stop();
+            stopped += 1;
+        }
+        assert_fits_sideways(client, &format!("step {number}")).await;
+        if step.run.is_some() {
+            client
+                .find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .send_keys("r")
+                .await
+                .unwrap();
+            let headline = wait_for_text(client, "#verdict .headline", |t| !t.is_empty()).await;
+            let tone = client
+                .find(Locator::Css("#verdict"))
+                .await
+                .unwrap()
+                .attr("class")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            if let Some(expect) = &step.expect {
+                assert!(
+                    headline.starts_with(&expect.headline),
+                    "step {number} ({}): the guide promises {:?}, the room sees {headline:?}",
+                    step.title,
+                    expect.headline
+                );
+                assert!(
+                    tone.contains(expect.tone.class()),
+                    "step {number}: tone {tone}, expected {:?}",
+                    expect.tone
+                );
+            }
+            // The verdict comes from the audit of the run's own event.
+            let listed: Value = first.get("/experiments").await.json().await.unwrap();
+            let audit = first.audit(listed[0]["event_id"].as_i64().unwrap()).await;
+            assert_eq!(
+                headline, listed[0]["verdict"]["headline"],
+                "step {number}: the page shows the stored verdict"
+            );
+            assert_eq!(audit.booked, listed[0]["audit"]["booked"].as_i64().unwrap());
+            let (bottom, height) = bottom_and_height(client, "#result .timeline-figure").await;
+            assert!(
+                bottom <= height + 1.0,
+                "step {number}: the timeline runs below the first screen ({bottom} > {height})"
+            );
+            assert_fits_sideways(client, &format!("step {number} with its result")).await;
+        }
+        save_screenshot(client, &format!("present-step-{number:02}.png")).await;
+        if number < steps.len() {
+            client
+                .find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .send_keys("\u{E014}") // the right arrow key
+                .await
+                .unwrap();
+        }
+    }
+    browser.close().await;
 }

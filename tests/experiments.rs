@@ -1,5 +1,7 @@
 //! Experiments through the real app: the server fans the fight out itself, over one instance or
-//! two, reads the verdict from the audit and keeps the record in the database.
+//! two, on an event made for the run, reads the verdict from the audit and keeps the record in
+//! the database. Two runs at once never mix, and a run whose event something else touched says
+//! so instead of blaming the strategy.
 //!
 //! The race is certain, as in `booking.rs`: a 300 ms race window is far longer than it takes to
 //! send ten requests on loopback, so without a lock every request reads the last ticket.
@@ -24,6 +26,13 @@ async fn run(app: &TestApp, body: Value) -> Value {
         "{experiment}"
     );
     experiment
+}
+
+/// The event the run made for itself.
+fn own_event(experiment: &Value) -> i64 {
+    experiment["event_id"]
+        .as_i64()
+        .expect("the experiment names its event")
 }
 
 fn stored_audit(experiment: &Value) -> Audit {
@@ -55,13 +64,16 @@ on_every_database! {
     async fn a_no_lock_experiment_over_two_instances_reports_the_oversell_the_audit_finds(backend: Backend) {
         let first = spawn_app(backend).await;
         let second = first.spawn_twin("app-2").await;
-        first.post("/book-no-lock/1?race_window_ms=0", None).await; // a leftover the reset removes
+        first.post("/book-no-lock/1?race_window_ms=0", None).await; // a booking the run leaves alone
 
         let experiment = run(&second, json!({
             "strategy": "no-lock", "requests": 10, "capacity": 1, "race_window_ms": 300, "target": "all"
         })).await;
 
-        let audit = first.audit(1).await;
+        assert_ne!(own_event(&experiment), 1, "the run books an event of its own");
+        assert_eq!(first.audit(1).await.booked, 1, "and leaves the shared event as it was");
+        assert_eq!(experiment["interference"]["foreign_bookings"], 0);
+        let audit = first.audit(own_event(&experiment)).await;
         assert_eq!(stored_audit(&experiment), audit, "the stored numbers are the database's");
         assert_eq!((audit.capacity, audit.booked, audit.oversold), (1, 10, 9), "{experiment}");
         assert_eq!(experiment["verdict"]["tone"], "bad");
@@ -93,7 +105,7 @@ on_every_database! {
             "strategy": "redis", "requests": 10, "capacity": 1, "race_window_ms": 300, "target": "all"
         })).await;
 
-        let audit = first.audit(1).await;
+        let audit = first.audit(own_event(&experiment)).await;
         assert_eq!(stored_audit(&experiment), audit);
         assert_eq!((audit.booked, audit.clean), (1, true), "{experiment}");
         assert_eq!(experiment["verdict"]["tone"], "good");
@@ -152,14 +164,26 @@ on_every_database! {
         let location = posted.headers()["location"].to_str().unwrap().to_string();
         assert!(location.starts_with("/?experiment="), "{location}");
 
-        let audit = app.audit(2).await;
+        let id: i64 = location["/?experiment=".len()..]
+            .split('&')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let stored: Value = app.get(&format!("/experiments/{id}")).await.json().await.unwrap();
+        let audit = app.audit(own_event(&stored)).await;
         assert_eq!((audit.capacity, audit.booked, audit.clean), (2, 2, true));
+        assert_eq!(app.audit(2).await.booked, 0, "event 2 only lent its name");
         let html = app.get(&location).await.text().await.unwrap();
         assert!(html.contains("2 bookings, none oversold"), "{html}");
         assert!(html.contains("<svg class=\"timeline\""), "{html}");
         let description = oversold::strategy::Registry::description(oversold::strategy::StrategyName::Atomic);
         assert!(html.contains(&description[..40]), "the strategy is explained next to it");
         assert!(html.contains("experiment 1</a>"), "the history links it: {html}");
+        // The form shows the run's settings again, and the URL that landed here carries them.
+        assert!(location.contains("strategy=atomic&requests=5&capacity=2&race_window_ms=50"), "{location}");
+        assert!(html.contains(r#"<option value="atomic" selected>"#), "{html}");
+        assert!(html.contains(r#"id="race_window_ms" name="race_window_ms" type="number" min="0" max="30000" value="50""#), "{html}");
         assert!(!html.contains(r#"class="overlap""#), "a checked write is never flagged: {html}");
     }
 }
@@ -193,5 +217,114 @@ on_every_database! {
         assert_eq!(app.audit(2).await, before, "a refused experiment resets nothing");
         let listed: Value = app.get("/experiments").await.json().await.unwrap();
         assert_eq!(listed, json!([]), "and stores nothing");
+    }
+}
+
+on_every_database! {
+    async fn two_runs_started_together_from_both_instances_each_get_their_own_strategys_verdict(backend: Backend) {
+        let first = spawn_app(backend).await;
+        let second = first.spawn_twin("app-2").await;
+        // A load test on the shared event at the same time: it must not leak into either run.
+        let both = [&first, &second];
+        let load = testkit::fire_together(&both, 10, "/book-no-lock/1?race_window_ms=300");
+
+        // The first instance knows no peer; the second spreads its run over both.
+        let (no_lock, redis, _) = tokio::join!(
+            run(&second, json!({
+                "strategy": "no-lock", "requests": 10, "capacity": 1, "race_window_ms": 300, "target": "all"
+            })),
+            run(&first, json!({
+                "strategy": "redis", "requests": 10, "capacity": 1, "race_window_ms": 300, "target": "this"
+            })),
+            load,
+        );
+
+        assert_ne!(own_event(&no_lock), own_event(&redis), "each run has its own event");
+        let no_lock_audit = first.audit(own_event(&no_lock)).await;
+        assert_eq!(stored_audit(&no_lock), no_lock_audit);
+        assert_eq!((no_lock_audit.booked, no_lock_audit.oversold), (10, 9), "{no_lock}");
+        assert_eq!(no_lock["verdict"]["headline"], "OVERSOLD by 9");
+        let redis_audit = first.audit(own_event(&redis)).await;
+        assert_eq!(stored_audit(&redis), redis_audit);
+        assert_eq!((redis_audit.booked, redis_audit.clean), (1, true), "{redis}");
+        assert_eq!(redis["verdict"]["headline"], "exactly one booking");
+        for run in [&no_lock, &redis] {
+            assert_eq!(run["interference"], json!({"foreign_bookings": 0, "missing_bookings": 0}));
+        }
+        assert_eq!(first.audit(1).await.booked, 10, "the load test booked only the shared event");
+    }
+}
+
+on_every_database! {
+    async fn a_run_whose_event_someone_else_books_into_says_so_instead_of_blaming_the_strategy(backend: Backend) {
+        let app = spawn_app(backend).await;
+        // The run's event will be the next one created; a stranger books it while the run's
+        // requests sit in their 1.5 s race window under the lock.
+        let next = app.get("/events").await.json::<Value>().await.unwrap()
+            .as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).max().unwrap() + 1;
+        let stranger = async {
+            for _ in 0..100 {
+                let answer = app.post(&format!("/book-no-lock/{next}?race_window_ms=0"), None).await;
+                if answer.status().as_u16() != 404 {
+                    return answer.status().as_u16();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("the run's event never appeared");
+        };
+        let (experiment, status) = tokio::join!(
+            run(&app, json!({"strategy": "redis", "requests": 3, "race_window_ms": 1500})),
+            stranger,
+        );
+        assert_eq!(status, 201, "the stranger booked the run's seat");
+        assert_eq!(own_event(&experiment), next);
+        assert_eq!(experiment["interference"]["foreign_bookings"], 1, "{experiment}");
+        assert_eq!(experiment["verdict"]["tone"], "warn");
+        let headline = experiment["verdict"]["headline"].as_str().unwrap();
+        assert!(headline.starts_with("disturbed"), "{headline}");
+        assert!(experiment["verdict"]["detail"].as_str().unwrap().contains("1 booking made by someone else"));
+    }
+}
+
+on_every_database! {
+    async fn a_run_is_stored_as_running_while_it_runs_and_shows_its_result_when_done(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let started = run(&app, json!({"strategy": "no-lock", "requests": 2, "race_window_ms": 1500}));
+        let watch = async {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let listed: Value = app.get("/experiments").await.json().await.unwrap();
+                if let Some(first) = listed.as_array().unwrap().first() {
+                    return first.clone();
+                }
+                assert!(std::time::Instant::now() < deadline, "the run never appeared");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        let (finished, seen) = tokio::join!(started, watch);
+        assert_eq!(seen["state"], "running", "{seen}");
+        assert_eq!(seen["id"], finished["id"]);
+        let html = app.get("/").await.text().await.unwrap();
+        assert!(!html.contains("data-running"), "done now: {html}");
+        assert_eq!(finished["state"], "done");
+    }
+}
+
+on_every_database! {
+    async fn a_new_session_resets_every_event_and_clears_the_history_and_the_runs_events(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let experiment = run(&app, json!({"strategy": "atomic", "requests": 2})).await;
+        app.post("/book-no-lock/1?race_window_ms=0", None).await;
+        let events_before = app.get("/events").await.json::<Value>().await.unwrap();
+
+        let answer = app.post("/new-session", None).await;
+        assert_eq!(answer.status().as_u16(), 200);
+        let listed: Value = app.get("/experiments").await.json().await.unwrap();
+        assert_eq!(listed, json!([]), "the history is empty");
+        assert_eq!(app.audit(1).await.booked, 0, "every event is reset");
+        let events: Value = app.get("/events").await.json().await.unwrap();
+        assert_eq!(events.as_array().unwrap().len(), events_before.as_array().unwrap().len() - 1);
+        assert!(events.as_array().unwrap().iter().all(|e| e["id"] != experiment["event_id"]),
+                "the run's own event is gone: {events}");
     }
 }

@@ -1,11 +1,13 @@
 //! Experiments: the fight run by the server itself, started from the dashboard, kept in the database.
 //!
-//! An experiment resets an event to a capacity, fires N bookings with one strategy at this
+//! An experiment creates an event of its own with the capacity it asks for (so two runs, or a run
+//! and a load test, can never book the same seats), fires N bookings with one strategy at this
 //! instance or at every instance it knows (`--peers`), all released together, then reads the
-//! verdict from the audit. Each request's answer keeps its `trace`, which the timeline draws.
-//! [`spec`] checks the input, [`runner`] fans out, [`storage`] keeps the history in the same
-//! database as the events (so every instance shows it), [`verdict`] words the audit and
-//! [`timeline`] draws the SVG.
+//! verdict from the audit, and says so when anything but the run touched its event. Each
+//! request's answer keeps its `trace`, which the timeline draws. [`spec`] checks the input,
+//! [`runner`] fans out, [`storage`] keeps the history in the same database as the events (so every
+//! instance shows it, a run in progress included), [`verdict`] words the audit and [`timeline`]
+//! draws the SVG.
 
 mod error;
 pub mod runner;
@@ -25,11 +27,59 @@ pub use runner::Runner;
 pub use spec::{ExperimentInput, Spec, Target};
 pub use verdict::{Tone, Verdict};
 
+/// Where a run is: stored when it starts, so a page loaded mid-run can show it and then its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Running,
+    Done,
+    /// The run could not finish (the database failed, or the server stopped before the audit).
+    Failed,
+}
+
+impl RunState {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Done => "done",
+            RunState::Failed => "failed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> RunState {
+        match name {
+            "running" => RunState::Running,
+            "done" => RunState::Done,
+            _ => RunState::Failed,
+        }
+    }
+}
+
+/// What touched the run's event besides the run itself, found when it was audited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interference {
+    /// Bookings on the event that none of the run's requests made.
+    pub foreign_bookings: i64,
+    /// The run's own `201 booked` answers whose booking rows were gone (a reset in between).
+    pub missing_bookings: i64,
+}
+
+impl Interference {
+    pub fn any(&self) -> bool {
+        self.foreign_bookings > 0 || self.missing_bookings > 0
+    }
+}
+
 /// One run without its per-request answers: what the history lists.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub id: i64,
     pub created_at: DateTime<Utc>,
+    pub state: RunState,
+    /// The run booked an event created for it (every run since runs stay apart); `false` for
+    /// runs recorded before that, which reset a shared event.
+    pub own_event: bool,
+    pub interference: Interference,
     /// The instance that ran the experiment (the requests went to `targets`).
     pub instance: String,
     pub strategy: String,
@@ -45,6 +95,20 @@ pub struct Summary {
     /// The event's audit read from the database right after the last answer.
     pub audit: Audit,
     pub verdict: Verdict,
+}
+
+impl Summary {
+    /// Bookings answered per second, over the whole run.
+    pub fn throughput(&self) -> f64 {
+        if self.duration_ms <= 0.0 {
+            return 0.0;
+        }
+        self.requests as f64 * 1000.0 / self.duration_ms
+    }
+
+    pub fn running(&self) -> bool {
+        self.state == RunState::Running
+    }
 }
 
 /// One run with every request's answer.

@@ -1,4 +1,5 @@
-//! The fan-out: reset the event, fire every request at once over real HTTP, audit, store.
+//! The fan-out: create the run's own event, fire every request at once over real HTTP, audit,
+//! store.
 //!
 //! The requests go through the same routes a client uses (`POST /book/{strategy}/{id}`), to this
 //! instance's own address or spread over it and its `--peers`, so an experiment measures exactly
@@ -10,15 +11,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use tokio::sync::{Barrier, Mutex};
+use tokio::sync::Barrier;
 use tracing::info;
 
 use crate::store::UnknownEvent;
 use crate::strategy::{BookingContext, Registry};
 use crate::trace::Marks;
 
-use super::storage::{self, NewExperiment};
-use super::{Answer, Experiment, ExperimentError, Spec, Target};
+use super::storage::{self, Finished, NewRun};
+use super::{Answer, Experiment, ExperimentError, Interference, Spec, Target};
 
 /// Runs experiments for one instance. Lives in the app state.
 pub struct Runner {
@@ -29,8 +30,6 @@ pub struct Runner {
     peers: Vec<String>,
     /// The lab's admin token, which the bookings carry (see [`Runner::new`]).
     admin_token: Option<String>,
-    /// One experiment at a time per instance: two runs resetting one event would mix.
-    running: Mutex<()>,
 }
 
 /// One request's result before the clocks are lined up.
@@ -58,7 +57,6 @@ impl Runner {
             self_url,
             peers,
             admin_token: admin_token.filter(|t| !t.is_empty()),
-            running: Mutex::new(()),
         }
     }
 
@@ -82,7 +80,10 @@ impl Runner {
         Ok(targets)
     }
 
-    /// Resets the event to the spec's capacity, fires the requests, and stores the result.
+    /// Creates the run's own event with the spec's capacity, fires the requests, audits the event
+    /// and stores the result. Nobody else books an event made a moment ago for one run, so two
+    /// runs (from two people, two instances, or a load test on the shared events) never mix;
+    /// should anything touch it all the same, the stored verdict says so.
     pub async fn run(
         &self,
         context: &BookingContext,
@@ -90,16 +91,54 @@ impl Runner {
     ) -> Result<Experiment, ExperimentError> {
         let targets = self.targets(spec.target)?;
         spec.strategy.check_supported(context.store.backend())?;
-        let _one_at_a_time = self.running.lock().await;
-        context
-            .store
-            .reset_event(spec.event_id, Some(spec.capacity))
-            .await?
-            .ok_or(UnknownEvent(spec.event_id))?;
+        let name = match spec.event_id {
+            Some(id) => {
+                let like = context.store.event(id).await?.ok_or(UnknownEvent(id))?;
+                format!("{} (experiment)", like.name)
+            }
+            None => format!("experiment: {}", spec.strategy.as_str()),
+        };
+        let event = context.store.create_event(&name, spec.capacity).await?;
+        let created_at = Utc::now();
+        let id = storage::start(
+            &context.store,
+            NewRun {
+                created_at,
+                instance: &context.instance,
+                strategy: spec.strategy.as_str(),
+                event_id: event.id,
+                requests: spec.requests as i64,
+                capacity: spec.capacity,
+                race_window_ms: spec.race_window_ms as i64,
+                ttl_ms: spec.ttl_ms as i64,
+                targets: &targets,
+            },
+        )
+        .await?;
+        let finished = self
+            .fire_and_audit(context, &spec, id, event.id, &targets)
+            .await;
+        if finished.is_err() {
+            // The page that waits for this run is told it will not finish; the error is the
+            // caller's to show.
+            let _ = storage::fail(&context.store, id).await;
+        }
+        finished
+    }
+
+    async fn fire_and_audit(
+        &self,
+        context: &BookingContext,
+        spec: &Spec,
+        id: i64,
+        event_id: i64,
+        targets: &[String],
+    ) -> Result<Experiment, ExperimentError> {
         info!(
+            id,
             strategy = spec.strategy.as_str(),
             requests = spec.requests,
-            event_id = spec.event_id,
+            event_id,
             capacity = spec.capacity,
             targets = targets.len(),
             "experiment started"
@@ -109,11 +148,20 @@ impl Runner {
         let timeout = context.retry.budget
             + Duration::from_millis(spec.race_window_ms)
             + Duration::from_secs(30);
-        let created_at = Utc::now();
+        // Every booking names the run, so that the audit can tell the run's bookings from
+        // anyone else's.
+        let customer = format!("experiment {id} request");
         // The bookings carry the admin token the experiment was started with, so that its knobs
         // are not capped like a stranger's (the peers of a lab share one ADMIN_TOKEN).
         let sent = self
-            .fire(&spec, &targets, timeout, self.admin_token.as_deref())
+            .fire(
+                spec,
+                event_id,
+                &customer,
+                targets,
+                timeout,
+                self.admin_token.as_deref(),
+            )
             .await;
         let answers = line_up(sent);
         let duration_ms = answers
@@ -122,27 +170,24 @@ impl Runner {
             .fold(0.0, f64::max);
         let audit = context
             .store
-            .audit(spec.event_id)
+            .audit(event_id)
             .await?
-            .ok_or(UnknownEvent(spec.event_id))?;
-        let experiment = storage::save(
+            .ok_or(UnknownEvent(event_id))?;
+        let customers = storage::customers(&context.store, event_id).await?;
+        let interference = interference(&customers, &customer, &answers);
+        let experiment = storage::finish(
             &context.store,
-            NewExperiment {
-                created_at,
-                instance: &context.instance,
-                strategy: spec.strategy.as_str(),
-                requests: spec.requests as i64,
-                race_window_ms: spec.race_window_ms as i64,
-                ttl_ms: spec.ttl_ms as i64,
-                targets: &targets,
+            id,
+            Finished {
                 duration_ms,
                 audit: &audit,
                 answers: &answers,
+                interference,
             },
         )
         .await?;
         info!(
-            id = experiment.summary.id,
+            id,
             strategy = spec.strategy.as_str(),
             booked = audit.booked,
             oversold = audit.oversold,
@@ -152,9 +197,12 @@ impl Runner {
         Ok(experiment)
     }
 
+    /// Sends the spec's requests for `event_id` at once, request `i` booking as `{customer} i`.
     async fn fire(
         &self,
         spec: &Spec,
+        event_id: i64,
+        customer: &str,
         targets: &[String],
         timeout: Duration,
         token: Option<&str>,
@@ -163,7 +211,7 @@ impl Runner {
         let path = format!(
             "/book/{}/{}?race_window_ms={}&ttl_ms={}",
             spec.strategy.as_str(),
-            spec.event_id,
+            event_id,
             spec.race_window_ms,
             spec.ttl_ms
         );
@@ -173,7 +221,7 @@ impl Runner {
                 let mut request = self
                     .client
                     .post(format!("{target}{path}"))
-                    .json(&json!({ "customer": format!("experiment request {}", index + 1) }))
+                    .json(&json!({ "customer": format!("{customer} {}", index + 1) }))
                     .timeout(timeout);
                 if let Some(token) = token {
                     request = request.bearer_auth(token);
@@ -209,6 +257,18 @@ impl Runner {
             }
         }
         sent
+    }
+}
+
+/// What the audit found beside the run's own bookings: rows someone else made, and the run's own
+/// `201 booked` answers whose rows are gone.
+fn interference(customers: &[String], own: &str, answers: &[Answer]) -> Interference {
+    let prefix = format!("{own} ");
+    let mine = customers.iter().filter(|c| c.starts_with(&prefix)).count() as i64;
+    let booked = answers.iter().filter(|a| a.status == 201).count() as i64;
+    Interference {
+        foreign_bookings: customers.len() as i64 - mine,
+        missing_bookings: (booked - mine).max(0),
     }
 }
 

@@ -29,6 +29,8 @@ pub struct ExperimentInput {
     pub ttl_ms: Option<u64>,
     /// `this` (the default) or `all`.
     pub target: Option<String>,
+    /// An event to take the name from. The run never books it: it books a fresh event of its
+    /// own, named after this one, with `capacity` seats.
     pub event_id: Option<i64>,
 }
 
@@ -50,7 +52,8 @@ pub struct Spec {
     pub race_window_ms: u64,
     pub ttl_ms: u64,
     pub target: Target,
-    pub event_id: i64,
+    /// The event whose name the run's own event borrows (see [`ExperimentInput::event_id`]).
+    pub event_id: Option<i64>,
 }
 
 fn invalid(message: impl Into<String>) -> ExperimentError {
@@ -86,7 +89,6 @@ impl ExperimentInput {
                 )))
             }
         };
-        let event_id = self.event_id.unwrap_or(1);
         Ok(Spec {
             strategy,
             requests,
@@ -94,7 +96,7 @@ impl ExperimentInput {
             race_window_ms,
             ttl_ms,
             target,
-            event_id,
+            event_id: self.event_id,
         })
     }
 }
@@ -130,7 +132,7 @@ mod tests {
     fn a_bare_strategy_takes_the_server_defaults() {
         let spec = input("no-lock").check(&defaults()).unwrap();
         assert_eq!(spec.strategy, StrategyName::NoLock);
-        assert_eq!((spec.requests, spec.capacity, spec.event_id), (10, 1, 1));
+        assert_eq!((spec.requests, spec.capacity, spec.event_id), (10, 1, None));
         assert_eq!((spec.race_window_ms, spec.ttl_ms), (200, 10_000));
         assert_eq!(spec.target, Target::This);
     }

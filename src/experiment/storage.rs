@@ -1,32 +1,45 @@
 //! The experiment history in the `experiments` table, beside the events it was run against.
 //!
 //! The knobs and the audit's counts are columns (a teacher can query them); the per-request
-//! answers are one JSON text column, read back only when one experiment is shown.
+//! answers are one JSON text column, read back only when one experiment is shown. A run is
+//! stored when it starts ([`start`], state `running`) and completed when its audit is in
+//! ([`finish`]), so any instance's page shows a run in progress and then its result.
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{on_pool, Audit, Store};
+use crate::store::{in_write_transaction, on_pool, Audit, Store};
 
-use super::{Answer, Experiment, Summary, Verdict};
+use super::{Answer, Experiment, Interference, RunState, Summary, Verdict};
 
-/// An experiment before it has an id.
-pub struct NewExperiment<'a> {
+/// A run as it starts: the knobs and its own event, before any answer.
+pub struct NewRun<'a> {
     pub created_at: DateTime<Utc>,
     pub instance: &'a str,
     pub strategy: &'a str,
+    pub event_id: i64,
     pub requests: i64,
+    pub capacity: i64,
     pub race_window_ms: i64,
     pub ttl_ms: i64,
     pub targets: &'a [String],
+}
+
+/// What a finished run adds to its row.
+pub struct Finished<'a> {
     pub duration_ms: f64,
     pub audit: &'a Audit,
     pub answers: &'a [Answer],
+    pub interference: Interference,
 }
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     created_at: DateTime<Utc>,
+    state: String,
+    own_event: i64,
+    foreign_bookings: i64,
+    missing_bookings: i64,
     instance: String,
     strategy: String,
     event_id: i64,
@@ -51,7 +64,8 @@ struct WithAnswers {
 macro_rules! select_experiments {
     ($extra:literal, $clause:literal) => {
         concat!(
-            "SELECT id, created_at, instance, strategy, event_id, requests, capacity,
+            "SELECT id, created_at, state, own_event, foreign_bookings, missing_bookings,
+                    instance, strategy, event_id, requests, capacity,
                     race_window_ms, ttl_ms, targets, duration_ms, available, booked",
             $extra,
             " FROM experiments ",
@@ -63,9 +77,17 @@ macro_rules! select_experiments {
 impl Row {
     fn summary(self) -> Result<Summary, sqlx::Error> {
         let audit = Audit::from_counts(self.event_id, self.capacity, self.available, self.booked);
+        let state = RunState::from_name(&self.state);
+        let interference = Interference {
+            foreign_bookings: self.foreign_bookings,
+            missing_bookings: self.missing_bookings,
+        };
         Ok(Summary {
             id: self.id,
             created_at: self.created_at,
+            state,
+            own_event: self.own_event != 0,
+            interference,
             instance: self.instance,
             strategy: self.strategy,
             event_id: self.event_id,
@@ -75,7 +97,7 @@ impl Row {
             ttl_ms: self.ttl_ms,
             targets: from_json(&self.targets)?,
             duration_ms: self.duration_ms,
-            verdict: Verdict::from_audit(&audit),
+            verdict: Verdict::for_run(&audit, state, interference),
             audit,
         })
     }
@@ -89,34 +111,106 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Erro
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-/// Stores the experiment and returns it with its id.
-pub async fn save(store: &Store, new: NewExperiment<'_>) -> Result<Experiment, sqlx::Error> {
+/// Stores a run that is starting and returns its id. Until [`finish`], its counts are the fresh
+/// event's (nothing booked) and it has no answers.
+pub async fn start(store: &Store, new: NewRun<'_>) -> Result<i64, sqlx::Error> {
     let targets = to_json(new.targets)?;
-    let answers = to_json(new.answers)?;
-    let id: i64 = on_pool!(store, pool => sqlx::query_scalar(
-        "INSERT INTO experiments (created_at, instance, strategy, event_id, requests, capacity,
-                                  race_window_ms, ttl_ms, targets, duration_ms, available, booked,
-                                  answers)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    let _one_writer = store.one_writer().await;
+    on_pool!(store, pool => sqlx::query_scalar(
+        "INSERT INTO experiments (created_at, state, own_event, instance, strategy, event_id,
+                                  requests, capacity, race_window_ms, ttl_ms, targets,
+                                  duration_ms, available, booked, answers)
+         VALUES ($1, 'running', 1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $6, 0, '[]') RETURNING id",
     )
     .bind(new.created_at)
     .bind(new.instance)
     .bind(new.strategy)
-    .bind(new.audit.event_id)
+    .bind(new.event_id)
     .bind(new.requests)
-    .bind(new.audit.capacity)
+    .bind(new.capacity)
     .bind(new.race_window_ms)
     .bind(new.ttl_ms)
     .bind(&targets)
-    .bind(new.duration_ms)
-    .bind(new.audit.available)
-    .bind(new.audit.booked)
-    .bind(&answers)
     .fetch_one(pool)
-    .await)?;
+    .await)
+}
+
+/// Completes a run with its answers and audit, and returns it.
+pub async fn finish(store: &Store, id: i64, done: Finished<'_>) -> Result<Experiment, sqlx::Error> {
+    let answers = to_json(done.answers)?;
+    {
+        let _one_writer = store.one_writer().await;
+        on_pool!(store, pool => sqlx::query(
+            "UPDATE experiments SET state = 'done', duration_ms = $2, capacity = $3,
+                    available = $4, booked = $5, answers = $6, foreign_bookings = $7,
+                    missing_bookings = $8
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(done.duration_ms)
+        .bind(done.audit.capacity)
+        .bind(done.audit.available)
+        .bind(done.audit.booked)
+        .bind(&answers)
+        .bind(done.interference.foreign_bookings)
+        .bind(done.interference.missing_bookings)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    }
     find(store, id)
         .await?
         .ok_or_else(|| sqlx::Error::RowNotFound)
+}
+
+/// Marks a run that could not finish, so that no page waits for it for ever.
+pub async fn fail(store: &Store, id: i64) -> Result<(), sqlx::Error> {
+    let _one_writer = store.one_writer().await;
+    on_pool!(store, pool => sqlx::query(
+        "UPDATE experiments SET state = 'failed' WHERE id = $1 AND state = 'running'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// Who booked the event: every booking's customer, for telling the run's own from anyone else's.
+pub async fn customers(store: &Store, event_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(store, pool => sqlx::query_scalar(
+        "SELECT customer FROM bookings WHERE event_id = $1",
+    )
+    .bind(event_id)
+    .fetch_all(pool)
+    .await)
+}
+
+/// The events that runs created for themselves: the dashboard's events table leaves them out.
+pub async fn own_events(store: &Store) -> Result<Vec<i64>, sqlx::Error> {
+    on_pool!(store, pool => sqlx::query_scalar(
+        "SELECT event_id FROM experiments WHERE own_event = 1",
+    )
+    .fetch_all(pool)
+    .await)
+}
+
+/// A new session: the history and the runs' own events gone, every other event back to its
+/// capacity. One transaction, so a page never shows half of it.
+pub async fn clear(store: &Store) -> Result<(), sqlx::Error> {
+    in_write_transaction!(store, tx => {
+        sqlx::query("DELETE FROM bookings").execute(&mut *tx).await?;
+        sqlx::query(
+            "DELETE FROM events WHERE id IN (SELECT event_id FROM experiments WHERE own_event = 1)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM experiments").execute(&mut *tx).await?;
+        sqlx::query("UPDATE events SET available = capacity, version = 0, fence = 0")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// The latest `limit` experiments, newest first, without their answers.

@@ -1,11 +1,15 @@
 //! The banner over an experiment: the audit in words a room reads at a glance.
 //!
 //! Only the audit decides (the rows in `bookings` against the event's counters); the answers the
-//! requests got are shown beside it, never counted into it.
+//! requests got are shown beside it, never counted into it. A run whose event was touched by
+//! anything else gets a banner that says so rather than one that blames (or praises) the strategy.
+//! Every word of the banner is here, in one place, for the translation to come.
 
 use serde::{Deserialize, Serialize};
 
 use crate::store::Audit;
+
+use super::{Interference, RunState};
 
 /// The banner's colour: red for an oversell, amber for a counter that lies or no booking at all,
 /// green for a state a correct booking system could produce.
@@ -66,19 +70,23 @@ impl Verdict {
             (
                 Tone::Warn,
                 "no booking".to_string(),
-                format!("no request booked any of the {seats}: see the answers"),
+                if audit.capacity == 1 {
+                    "nobody got the seat: see the answers".to_string()
+                } else {
+                    format!("nobody got any of the {seats}: see the answers")
+                },
             )
         } else if audit.booked == 1 {
             (
                 Tone::Good,
                 "exactly one booking".to_string(),
-                format!("1 booking for {seats}, counter in step"),
+                format!("1 booking for {seats}; the seat counter agrees"),
             )
         } else {
             (
                 Tone::Good,
                 format!("{bookings}, none oversold"),
-                format!("{bookings} for {seats}, counter in step"),
+                format!("{bookings} for {seats}; the seat counter agrees"),
             )
         };
         Verdict {
@@ -86,6 +94,58 @@ impl Verdict {
             headline,
             detail,
         }
+    }
+}
+
+impl Verdict {
+    /// The banner of a stored run: the audit's verdict, unless the run is still going, did not
+    /// finish, or shared its event with something else.
+    pub fn for_run(audit: &Audit, state: RunState, interference: Interference) -> Verdict {
+        match state {
+            RunState::Running => {
+                return Verdict {
+                    tone: Tone::Warn,
+                    headline: "running…".to_string(),
+                    detail: "the requests are out; the verdict comes from the audit when the \
+                             last one is answered"
+                        .to_string(),
+                }
+            }
+            RunState::Failed => {
+                return Verdict {
+                    tone: Tone::Warn,
+                    headline: "did not finish".to_string(),
+                    detail: "the run stopped before its audit (see the server's log)".to_string(),
+                }
+            }
+            RunState::Done => {}
+        }
+        if interference.any() {
+            let mut what = Vec::new();
+            if interference.foreign_bookings > 0 {
+                what.push(format!(
+                    "{} made by someone else",
+                    plural(interference.foreign_bookings, "booking")
+                ));
+            }
+            if interference.missing_bookings > 0 {
+                what.push(format!(
+                    "{} of this run's deleted by a reset",
+                    plural(interference.missing_bookings, "booking")
+                ));
+            }
+            let audit_says = Verdict::from_audit(audit).headline;
+            return Verdict {
+                tone: Tone::Warn,
+                headline: "disturbed: not the strategy's verdict".to_string(),
+                detail: format!(
+                    "the run's event was touched from outside ({}); the audit reads \
+                     \"{audit_says}\", but that is not what the strategy did: run it again",
+                    what.join(", ")
+                ),
+            };
+        }
+        Verdict::from_audit(audit)
     }
 }
 
@@ -122,6 +182,24 @@ mod tests {
         let v = Verdict::from_audit(&Audit::from_counts(2, 10, 9, 3));
         assert_eq!((v.tone, v.headline.as_str()), (Tone::Warn, "lost updates"));
         assert_eq!(v.detail, "3 bookings, but available went down by 1");
+    }
+
+    #[test]
+    fn a_run_someone_else_booked_into_is_not_blamed_on_the_strategy() {
+        let audit = Audit::from_counts(1, 1, 0, 11);
+        let touched = Interference {
+            foreign_bookings: 10,
+            missing_bookings: 0,
+        };
+        let v = Verdict::for_run(&audit, RunState::Done, touched);
+        assert_eq!(v.tone, Tone::Warn);
+        assert!(v.headline.starts_with("disturbed"), "{v:?}");
+        assert!(
+            v.detail.contains("10 bookings made by someone else"),
+            "{v:?}"
+        );
+        let clean = Verdict::for_run(&audit, RunState::Done, Interference::default());
+        assert_eq!(clean.headline, "OVERSOLD by 10");
     }
 
     #[test]

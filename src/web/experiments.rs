@@ -1,5 +1,6 @@
 //! The experiment API: `POST /experiments` runs one, `GET /experiments` lists the history and
-//! `GET /experiments/{id}` returns one with every request's answer and trace, all as JSON.
+//! `GET /experiments/{id}` returns one with every request's answer and trace (a run still going
+//! has `"state": "running"`), all as JSON; `POST /new-session` starts the workshop afresh.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -10,7 +11,7 @@ use crate::web::ApiError;
 use crate::web::AppState;
 
 use super::admin::Admin;
-use super::extract::OptionalJson;
+use super::extract::{NoFields, OptionalJson};
 
 /// How many experiments `GET /experiments` lists, newest first.
 const LISTED: i64 = 100;
@@ -68,4 +69,14 @@ pub async fn show(
         ))
     })?;
     Ok(HttpResponse::Ok().json(experiment))
+}
+
+/// A new session: every event back to its capacity, the history and the runs' own events gone.
+pub async fn new_session(
+    _: Admin,
+    state: web::Data<AppState>,
+    _body: OptionalJson<NoFields>,
+) -> Result<HttpResponse, ApiError> {
+    storage::clear(state.store()).await?;
+    Ok(HttpResponse::Ok().json(state.store().list_events().await?))
 }

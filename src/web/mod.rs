@@ -16,6 +16,7 @@ mod extract;
 mod hardening;
 mod health;
 mod metrics;
+pub mod presenter;
 mod session;
 mod state;
 
@@ -41,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/ui/logout").route(web::post().to(admin::logout)))
         .service(resource("/static/dashboard.js").route(get().to(dashboard::script)))
+        .service(resource("/present").route(get().to(presenter::page)))
+        .service(resource("/static/present.js").route(get().to(dashboard::presenter_script)))
         .service(resource("/ui/reset").route(web::post().to(dashboard::forms::reset_all)))
         .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::forms::reset_one)))
         // Experiments: the state-changing routes are the two POSTs (each resets an event and
@@ -51,6 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(experiments::run)),
         )
         .service(resource("/experiments/{id}").route(get().to(experiments::show)))
+        .service(resource("/new-session").route(web::post().to(experiments::new_session)))
+        .service(resource("/ui/new-session").route(web::post().to(dashboard::forms::new_session)))
         .service(
             resource("/ui/experiments").route(web::post().to(dashboard::forms::run_experiment)),
         )

@@ -63,6 +63,16 @@ pub async fn reset_all(
     Ok(back_to("/"))
 }
 
+/// The "new session" form: every event reset, the history cleared, back to an empty dashboard.
+pub async fn new_session(
+    _: Admin,
+    state: web::Data<AppState>,
+    _form: web::Form<NoFields>,
+) -> Result<HttpResponse, ApiError> {
+    crate::experiment::storage::clear(state.store()).await?;
+    Ok(back_to("/"))
+}
+
 /// Runs an experiment from the form and shows it on the dashboard.
 pub async fn run_experiment(
     _: Admin,
@@ -71,9 +81,11 @@ pub async fn run_experiment(
 ) -> Result<HttpResponse, ApiError> {
     let spec = form.into_inner().check(&state.defaults)?;
     let experiment = run_to_end(state, spec).await?;
+    // The URL carries the run's settings, so the form shows them again and a link reproduces it.
     Ok(back_to(&format!(
-        "/?experiment={}#result",
-        experiment.summary.id
+        "/?experiment={}&{}#result",
+        experiment.summary.id,
+        super::view::knobs_query(&experiment.summary)
     )))
 }
 

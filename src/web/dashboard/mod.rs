@@ -1,5 +1,7 @@
-//! The dashboard at `/`: live event numbers, experiments with their verdict and timeline, the
-//! history to compare strategies, each strategy explained, and the Redis nodes.
+//! The dashboard at `/`: experiments with their verdict and timeline, the history and the cost
+//! of each strategy to compare them, live event numbers, each strategy explained, and the Redis
+//! nodes. The form keeps the values of the run on show (the URL carries them), and a page loaded
+//! while a run is going shows it running, then its result.
 //!
 //! Server-rendered with askama, so the page is complete without script. `static/dashboard.js`
 //! then keeps the numbers live by polling `GET /events` and `GET /health`, and sends the forms to
@@ -7,19 +9,18 @@
 //! which answer with a redirect back here.
 
 pub mod forms;
-mod view;
+pub(crate) mod view;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use askama_web::WebTemplate;
-use serde::Deserialize;
 
 use crate::experiment::{storage, Summary};
 use crate::lock::NodeHealth;
 use crate::web::ApiError;
 use crate::web::AppState;
 
-use view::{targets, EventRow, ExperimentView, StrategyRow};
+use view::{targets, CostChart, EventRow, ExperimentView, FormQuery, FormValues, StrategyRow};
 
 /// How many past experiments the history shows.
 const HISTORY: i64 = 30;
@@ -35,15 +36,24 @@ pub struct Dashboard {
     quorum: usize,
     strategies: Vec<StrategyRow>,
     peers: Vec<String>,
-    race_window_ms: u128,
-    ttl_ms: u128,
+    form: FormValues,
     experiment: Option<ExperimentView>,
     history: Vec<Summary>,
+    /// The cost chart's SVG, once two strategies ran the same fight.
+    cost: Option<String>,
 }
 
 impl Dashboard {
     fn targets(&self, summary: &Summary) -> String {
         targets(summary)
+    }
+
+    fn cost_of(&self, summary: &Summary) -> String {
+        view::cost(summary)
+    }
+
+    fn knobs_of(&self, summary: &Summary) -> String {
+        view::knobs_query(summary)
     }
 
     /// Where the quick buttons send: every instance when there are several, the two-instance
@@ -57,17 +67,19 @@ impl Dashboard {
     }
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    /// The experiment to show; the latest when absent.
-    experiment: Option<i64>,
-}
-
 pub async fn page(
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
+    query: web::Query<FormQuery>,
 ) -> Result<Dashboard, ApiError> {
-    let events = state.store().list_events().await?;
+    // The events the runs made for themselves are the history's, not the table's.
+    let own = storage::own_events(state.store()).await?;
+    let events: Vec<_> = state
+        .store()
+        .list_events()
+        .await?
+        .into_iter()
+        .filter(|e| !own.contains(&e.id))
+        .collect();
     let nodes = state.booking.redlock.health().await;
     let history = storage::list(state.store(), HISTORY).await?;
     let shown = match query.experiment.or(history.first().map(|h| h.id)) {
@@ -78,6 +90,13 @@ pub async fn page(
         ),
         None => None,
     };
+    let peers = state.experiments.peers().to_vec();
+    let form = FormValues::new(
+        &query,
+        shown.as_ref().map(|e| &e.summary),
+        &state.defaults,
+        !peers.is_empty(),
+    );
     Ok(Dashboard {
         instance: state.instance().to_string(),
         backend: state.store().backend().to_string(),
@@ -86,10 +105,12 @@ pub async fn page(
         nodes,
         quorum: state.booking.redlock.quorum(),
         strategies: StrategyRow::all(state.store().backend(), &history),
-        peers: state.experiments.peers().to_vec(),
-        race_window_ms: state.defaults.race_window.as_millis(),
-        ttl_ms: state.defaults.ttl.as_millis(),
+        peers,
+        form,
         experiment: shown.map(ExperimentView::new),
+        cost: CostChart::from_history(&history).map(|chart| {
+            askama::Template::render(&chart).expect("the cost chart template renders")
+        }),
         history,
     })
 }
@@ -98,6 +119,12 @@ pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .body(include_str!("../../../static/style.css"))
+}
+
+pub async fn presenter_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../../static/present.js"))
 }
 
 pub async fn script() -> HttpResponse {

@@ -1,8 +1,97 @@
 //! What the dashboard template shows, shaped and worded in Rust so the template stays markup.
 
-use crate::experiment::{timeline, Answer, Experiment, Summary, Verdict};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::experiment::{timeline, Answer, Experiment, RunState, Summary, Tone, Verdict};
 use crate::store::{Audit, Event};
-use crate::strategy::{Expected, Outcome, Registry, StrategyName};
+use crate::strategy::{Defaults, Expected, Outcome, Registry, StrategyName};
+
+/// The experiment form's values. The URL carries them (`/?strategy=redis&race_window_ms=500...`),
+/// so a link reproduces a run and the form never forgets what was just run.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct FormQuery {
+    /// The experiment to show; the latest when absent.
+    pub experiment: Option<i64>,
+    pub strategy: Option<String>,
+    pub requests: Option<u64>,
+    pub capacity: Option<i64>,
+    pub race_window_ms: Option<u64>,
+    pub ttl_ms: Option<u64>,
+    pub target: Option<String>,
+}
+
+/// What the form shows: the URL's values, else the shown run's, else the server's defaults.
+pub struct FormValues {
+    pub strategy: String,
+    pub requests: i64,
+    pub capacity: i64,
+    pub race_window_ms: i64,
+    pub ttl_ms: i64,
+    /// `this` or `all`.
+    pub target: String,
+}
+
+impl FormValues {
+    pub fn new(
+        query: &FormQuery,
+        shown: Option<&Summary>,
+        defaults: &Defaults,
+        peers: bool,
+    ) -> FormValues {
+        let target = query
+            .target
+            .clone()
+            .or_else(|| shown.map(|s| if s.targets.len() > 1 { "all" } else { "this" }.into()))
+            .unwrap_or_else(|| if peers { "all" } else { "this" }.into());
+        FormValues {
+            strategy: query
+                .strategy
+                .clone()
+                .or_else(|| shown.map(|s| s.strategy.clone()))
+                .unwrap_or_else(|| "no-lock".into()),
+            requests: query
+                .requests
+                .map(|r| r as i64)
+                .or(shown.map(|s| s.requests))
+                .unwrap_or(10),
+            capacity: query.capacity.or(shown.map(|s| s.capacity)).unwrap_or(1),
+            race_window_ms: query
+                .race_window_ms
+                .map(|r| r as i64)
+                .or(shown.map(|s| s.race_window_ms))
+                .unwrap_or(defaults.race_window.as_millis() as i64),
+            ttl_ms: query
+                .ttl_ms
+                .map(|t| t as i64)
+                .or(shown.map(|s| s.ttl_ms))
+                .unwrap_or(defaults.ttl.as_millis() as i64),
+            target: if target == "all" && peers {
+                "all"
+            } else {
+                "this"
+            }
+            .into(),
+        }
+    }
+}
+
+/// The knobs of a stored run as the form's query string, for links that reproduce it.
+pub fn knobs_query(summary: &Summary) -> String {
+    let target = if summary.targets.len() > 1 {
+        "all"
+    } else {
+        "this"
+    };
+    format!(
+        "strategy={}&requests={}&capacity={}&race_window_ms={}&ttl_ms={}&target={target}",
+        summary.strategy,
+        summary.requests,
+        summary.capacity,
+        summary.race_window_ms,
+        summary.ttl_ms
+    )
+}
 
 /// One event in the live table.
 pub struct EventRow {
@@ -75,6 +164,8 @@ pub struct ExperimentView {
     pub tally: Vec<(String, usize)>,
     pub timeline: String,
     pub rows: Vec<AnswerRow>,
+    /// The form's query string for this run's knobs.
+    pub knobs: String,
 }
 
 impl ExperimentView {
@@ -87,13 +178,31 @@ impl ExperimentView {
                 &experiment.answers,
                 strategy.is_some_and(Registry::checks_its_write),
             ),
-            rows: experiment.answers.iter().map(AnswerRow::new).collect(),
+            rows: {
+                let mut tokens: Vec<i64> = experiment
+                    .answers
+                    .iter()
+                    .filter_map(|a| a.trace.as_ref()?.fence_token)
+                    .collect();
+                tokens.sort_unstable();
+                tokens.dedup();
+                experiment
+                    .answers
+                    .iter()
+                    .map(|a| AnswerRow::new(a, &tokens))
+                    .collect()
+            },
+            knobs: knobs_query(&experiment.summary),
             summary: experiment.summary,
         }
     }
 
     pub fn verdict(&self) -> &Verdict {
         &self.summary.verdict
+    }
+
+    pub fn running(&self) -> bool {
+        self.summary.state == RunState::Running
     }
 }
 
@@ -105,17 +214,22 @@ pub struct AnswerRow {
     pub booked: bool,
     pub latency: String,
     pub lock_wait: String,
-    pub token: String,
+    /// "#2", the token's age among this run's tokens (#1 the oldest), and its value for a tooltip.
+    pub token: Option<(usize, i64)>,
     pub held: String,
     pub write: String,
-    pub lease_end: String,
+    /// How the lock ended: "released at 212 ms", or "lease ended at 100 ms" when it expired
+    /// under its holder.
+    pub lock_end: String,
     pub lease_expired: bool,
 }
 
 impl AnswerRow {
-    fn new(answer: &Answer) -> AnswerRow {
+    fn new(answer: &Answer, tokens: &[i64]) -> AnswerRow {
         let trace = answer.trace.as_ref();
         let lease_expired = trace.and_then(|t| t.lease_expired) == Some(true);
+        let released = trace.and_then(|t| t.released_ms);
+        let lease_ends = trace.and_then(|t| t.lease_ends_ms);
         AnswerRow {
             number: answer.index + 1,
             instance: answer.instance().to_string(),
@@ -125,13 +239,13 @@ impl AnswerRow {
             lock_wait: ms(trace.and_then(|t| t.lock_acquired_ms)),
             token: trace
                 .and_then(|t| t.fence_token)
-                .map_or_else(|| "–".to_string(), |t| t.to_string()),
+                .and_then(|value| Some((tokens.iter().position(|&t| t == value)? + 1, value))),
             held: ms(trace.and_then(|t| t.hold_ms())),
             write: ms(trace.and_then(|t| Some(t.write_done_ms? - t.write_started_ms?))),
-            lease_end: match trace.and_then(|t| t.lease_ends_ms) {
-                Some(end) if lease_expired => format!("expired at {end:.0} ms"),
-                Some(end) => format!("{end:.0} ms"),
-                None => "–".to_string(),
+            lock_end: match (lease_expired, lease_ends, released) {
+                (true, Some(end), _) => format!("lease ended at {end:.0} ms"),
+                (_, _, Some(at)) => format!("released at {at:.0} ms"),
+                _ => "–".to_string(),
             },
             lease_expired,
         }
@@ -172,5 +286,122 @@ fn expectation(expected: Outcome) -> &'static str {
         Outcome::Safe => "safe",
         Outcome::Oversells => "oversells",
         Outcome::StaleRejected => "late holder refused",
+    }
+}
+
+/// "312 ms · 32 bookings/s": what a run cost, for the history.
+pub fn cost(summary: &Summary) -> String {
+    if summary.state != RunState::Done {
+        return "–".to_string();
+    }
+    format!(
+        "{} · {:.0}/s",
+        ms(Some(summary.duration_ms)),
+        summary.throughput()
+    )
+}
+
+/// The cost chart: the same fight (N requests, one race window, as many instances) under each
+/// strategy, its time beside its verdict. Drawn by `templates/cost.svg`.
+#[derive(Template)]
+#[template(path = "cost.svg")]
+pub struct CostChart {
+    pub caption: String,
+    pub bars: Vec<CostBar>,
+    pub height: f64,
+}
+
+pub struct CostBar {
+    pub strategy: String,
+    pub id: i64,
+    pub y: f64,
+    pub width: f64,
+    pub time: String,
+    pub headline: String,
+    pub tone: Tone,
+}
+
+/// Where the chart's bars start and how wide the longest is, in SVG units.
+const COST_LABEL: f64 = 130.0;
+const COST_BAR: f64 = 330.0;
+const COST_ROW: f64 = 30.0;
+
+impl CostBar {
+    pub fn label_x(&self) -> f64 {
+        COST_LABEL + self.width + 8.0
+    }
+
+    pub fn text_y(&self) -> f64 {
+        self.y + 19.0
+    }
+
+    pub fn fill(&self) -> &'static str {
+        match self.tone {
+            Tone::Bad => "url(#cost-hatch-bad)",
+            Tone::Warn => "url(#cost-dots-warn)",
+            Tone::Good => "#0a5c1f",
+        }
+    }
+}
+
+impl CostChart {
+    /// The latest finished run of each strategy with the same request count, race window and
+    /// number of instances as the newest finished run; `None` until two strategies have one.
+    pub fn from_history(history: &[Summary]) -> Option<CostChart> {
+        let done: Vec<&Summary> = history
+            .iter()
+            .filter(|h| h.state == RunState::Done && h.duration_ms > 0.0)
+            .collect();
+        let newest = done.first()?;
+        let same = |h: &&Summary| {
+            h.requests == newest.requests
+                && h.race_window_ms == newest.race_window_ms
+                && h.targets.len() == newest.targets.len()
+        };
+        let mut picked: Vec<&Summary> = Vec::new();
+        for strategy in StrategyName::ALL {
+            if let Some(run) = done
+                .iter()
+                .filter(|h| same(h))
+                .find(|h| h.strategy == strategy.as_str())
+            {
+                picked.push(run);
+            }
+        }
+        if picked.len() < 2 {
+            return None;
+        }
+        let longest = picked.iter().map(|p| p.duration_ms).fold(1.0, f64::max);
+        let bars = picked
+            .iter()
+            .enumerate()
+            .map(|(i, run)| CostBar {
+                strategy: run.strategy.clone(),
+                id: run.id,
+                y: 6.0 + COST_ROW * i as f64,
+                width: (run.duration_ms / longest * COST_BAR).max(2.0).round(),
+                time: cost(run),
+                headline: run.verdict.headline.clone(),
+                tone: run.verdict.tone,
+            })
+            .collect::<Vec<_>>();
+        let instances = if newest.targets.len() == 1 {
+            "one instance".to_string()
+        } else {
+            format!("{} instances", newest.targets.len())
+        };
+        Some(CostChart {
+            caption: format!(
+                "Time for the same {} requests (race window {} ms, {instances}), each \
+                 strategy's latest run, with its verdict.",
+                newest.requests, newest.race_window_ms
+            ),
+            height: 12.0 + COST_ROW * bars.len() as f64,
+            bars,
+        })
+    }
+
+    pub fn label_width(&self) -> f64 {
+        COST_LABEL
     }
 }

@@ -1,0 +1,79 @@
+// The presenter's keys: → and ← (and a clicker's page keys) move between steps, R runs the
+// step's experiment, D opens the dashboard. No framework, no build step; without script the
+// links still move between steps.
+"use strict";
+
+(() => {
+  const step = document.getElementById("step");
+  if (!step) return;
+  const number = Number(step.dataset.step);
+  const count = Number(step.dataset.count);
+  let running = false;
+
+  function go(n) {
+    if (n >= 1 && n <= count && n !== number) window.location.assign(`/present?step=${n}`);
+  }
+
+  function say(text, tone) {
+    const status = document.getElementById("run-status");
+    if (!status) return;
+    status.textContent = text;
+    status.className = tone || "";
+  }
+
+  async function run() {
+    if (running || !step.dataset.run) return;
+    running = true;
+    const button = document.getElementById("run-step");
+    if (button) button.disabled = true;
+    const body = JSON.parse(step.dataset.run);
+    say(`Running ${body.requests} requests with ${body.strategy}…`, "running");
+    try {
+      const response = await fetch("/experiments", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const data = await response.json().catch(() => null);
+      if (!response.ok) throw new Error((data && data.message) || `the server answered ${response.status}`);
+      window.location.assign(`/present?step=${number}&experiment=${data.id}`);
+      return;
+    } catch (error) {
+      say(error.message, "bad");
+    }
+    running = false;
+    if (button) button.disabled = false;
+  }
+
+  const button = document.getElementById("run-step");
+  if (button) button.addEventListener("click", run);
+
+  document.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    switch (e.key) {
+      case "ArrowRight":
+      case "PageDown":
+      case " ":
+        e.preventDefault();
+        go(number + 1);
+        break;
+      case "ArrowLeft":
+      case "PageUp":
+        e.preventDefault();
+        go(number - 1);
+        break;
+      case "r":
+      case "R":
+      case "Enter":
+        e.preventDefault();
+        run();
+        break;
+      case "d":
+      case "D":
+        window.location.assign("/");
+        break;
+      default:
+    }
+  });
+})();
