@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::etcd::EtcdError;
 use crate::lock::LockError;
 use crate::store::UnknownEvent;
 
@@ -27,6 +28,10 @@ pub enum BookingError {
 
     #[error("{0}")]
     Lock(#[from] LockError),
+
+    /// The etcd lock could not be had: no quorum, or held by another for the whole wait.
+    #[error("{0}")]
+    Etcd(#[from] EtcdError),
 
     /// Optimistic writes that kept losing to other writers until their attempts ran out.
     #[error(
@@ -86,6 +91,11 @@ impl BookingError {
                 "lock_expired"
             }
             BookingError::Lock(LockError::Locked { .. }) => "lock_timeout",
+            BookingError::Etcd(EtcdError::Locked { .. }) => "lock_timeout",
+            BookingError::Etcd(EtcdError::QuorumUnavailable { .. }) => "quorum_unavailable",
+            BookingError::Etcd(EtcdError::NotConfigured | EtcdError::Refused { .. }) => {
+                "etcd_unavailable"
+            }
             BookingError::Contention { .. } => "contention",
             BookingError::DeadlineExceeded { .. } => "booking_timeout",
             BookingError::Unsupported { .. } => "unsupported_strategy",

@@ -13,6 +13,7 @@
 mod atomic;
 mod batched;
 mod error;
+mod etcd;
 mod fenced;
 mod for_update;
 mod leased;
@@ -34,6 +35,7 @@ pub use error::BookingError;
 pub use local_mutex::LocalLocks;
 
 use crate::config::Config;
+use crate::etcd::EtcdCluster;
 use crate::leases::HeldLeases;
 use crate::lock::{LockManager, RetryPolicy};
 use crate::store::{Backend, Booking, NewBooking, Store};
@@ -46,6 +48,8 @@ pub struct BookingContext {
     pub redlock: LockManager,
     /// The first node alone: the single-node lock of `redis` (`/book-with-lock`) and `queue`.
     pub single_node: LockManager,
+    /// The etcd cluster the `etcd` strategy takes its consensus lock on.
+    pub etcd: EtcdCluster,
     /// The per-event mutexes of the `local-mutex` strategy, private to this process.
     pub local_locks: LocalLocks,
     /// Recorded on every booking, so two-instance runs show who served what.
@@ -145,6 +149,7 @@ pub enum Strategy {
     Atomic,
     Queue,
     Batched,
+    Etcd,
 }
 
 /// What `/strategies` says about one strategy.
@@ -194,6 +199,7 @@ impl Strategy {
         Strategy::Atomic,
         Strategy::Queue,
         Strategy::Batched,
+        Strategy::Etcd,
     ];
 
     pub fn name(self) -> &'static str {
@@ -209,6 +215,7 @@ impl Strategy {
             Strategy::Atomic => "atomic",
             Strategy::Queue => "queue",
             Strategy::Batched => "batched",
+            Strategy::Etcd => "etcd",
         }
     }
 
@@ -229,6 +236,7 @@ impl Strategy {
             Strategy::Atomic => atomic::DESCRIPTION,
             Strategy::Queue => queue::DESCRIPTION,
             Strategy::Batched => batched::DESCRIPTION,
+            Strategy::Etcd => etcd::DESCRIPTION,
         }
     }
 
@@ -246,7 +254,7 @@ impl Strategy {
             Strategy::Redis | Strategy::Redlock | Strategy::Queue => {
                 row("safe", "safe", "oversells")
             }
-            Strategy::Fenced => row("safe", "safe", "stale_rejected"),
+            Strategy::Fenced | Strategy::Etcd => row("safe", "safe", "stale_rejected"),
             Strategy::PgAdvisory
             | Strategy::ForUpdate
             | Strategy::Optimistic
@@ -262,6 +270,7 @@ impl Strategy {
             Strategy::Redis | Strategy::Redlock | Strategy::Fenced | Strategy::Queue => {
                 Some(leased::lock_key(event_id))
             }
+            Strategy::Etcd => Some(format!("etcd key {}", leased::lock_key(event_id))),
             Strategy::LocalMutex => Some(format!("local-mutex:event:{event_id}")),
             Strategy::PgAdvisory => Some(format!("pg_advisory_xact_lock({event_id})")),
             Strategy::ForUpdate => Some(format!("events row {event_id}")),
@@ -333,6 +342,7 @@ impl Strategy {
             Strategy::Atomic => atomic::book(context, request).await,
             Strategy::Queue => queue::book(context, request).await,
             Strategy::Batched => batched::book(context, request).await,
+            Strategy::Etcd => etcd::book(context, request).await,
         }
     }
 }

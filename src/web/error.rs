@@ -114,6 +114,7 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::Booking(BookingError::Lock(e)) => Some(e.retry_after()),
+            ApiError::Booking(BookingError::Etcd(e)) => Some(e.retry_after()),
             ApiError::Booking(
                 BookingError::Contention { .. } | BookingError::DeadlineExceeded { .. },
             ) => Some(Duration::from_secs(1)),
@@ -144,6 +145,7 @@ fn booking_status(error: &BookingError) -> StatusCode {
             StatusCode::CONFLICT
         }
         BookingError::Lock(_)
+        | BookingError::Etcd(_)
         | BookingError::Contention { .. }
         | BookingError::DeadlineExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         BookingError::Unsupported { .. } => StatusCode::NOT_IMPLEMENTED,
