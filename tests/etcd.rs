@@ -23,13 +23,20 @@ async fn app_with_etcd(backend: Backend) -> TestApp {
 }
 
 async fn health(app: &TestApp) -> Value {
-    app.get("/health").await.json().await.expect("health as JSON")
+    app.get("/health")
+        .await
+        .json()
+        .await
+        .expect("health as JSON")
 }
 
 /// The index of the member `/health` names as leader.
 async fn leader(app: &TestApp) -> usize {
     let health = health(app).await;
-    let leader = health["etcd"]["leader"].as_str().expect("a leader").to_string();
+    let leader = health["etcd"]["leader"]
+        .as_str()
+        .expect("a leader")
+        .to_string();
     let cluster = app.etcd.as_ref().unwrap();
     cluster
         .endpoints()
@@ -98,7 +105,10 @@ async fn health_names_every_etcd_member_the_leader_and_whether_quorum_is_up() {
     let cluster = app.etcd.clone().unwrap();
     let etcd = health(&app).await["etcd"].clone();
     assert_eq!(etcd["members"].as_array().unwrap().len(), 3, "{etcd}");
-    assert_eq!((etcd["up"].as_u64(), etcd["quorum"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (etcd["up"].as_u64(), etcd["quorum"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(etcd["quorum_up"], true, "{etcd}");
     let leaders = etcd["members"]
         .as_array()

@@ -95,7 +95,11 @@ async fn check_row(strategy: &str, backend: Backend) {
     })
     .await;
     let second = first.spawn_twin("app-2").await;
-    let paused = if strategy == "etcd" { PAUSED_ETCD } else { PAUSED };
+    let paused = if strategy == "etcd" {
+        PAUSED_ETCD
+    } else {
+        PAUSED
+    };
     fight(&[&first], strategy, RACE, row.one_instance).await;
     fight(&[&first, &second], strategy, RACE, row.two_instances).await;
     fight(&[&first], strategy, paused, row.paused_past_ttl).await;

@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::redis_server::free_port;
-
 pub struct EtcdCluster {
     members: Vec<EtcdMember>,
     folder: PathBuf,
@@ -25,6 +23,8 @@ pub struct EtcdCluster {
 pub struct EtcdMember {
     name: String,
     client_port: u16,
+    /// Where the member writes its log (warnings and up), shown when it fails to start.
+    log: PathBuf,
     args: Vec<String>,
     child: Mutex<Option<Child>>,
 }
@@ -38,11 +38,28 @@ impl EtcdCluster {
         EtcdCluster::start_members(3)
     }
 
+    /// Starts `count` members that form one new cluster. A member that finds its port taken
+    /// in the moment between choosing and binding it costs a fresh start on other ports.
     pub fn start_members(count: usize) -> EtcdCluster {
+        let mut failure = String::new();
+        for _ in 0..3 {
+            match EtcdCluster::try_start(count) {
+                Ok(cluster) => return cluster,
+                Err(e) if e.contains("address already in use") => failure = e,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        panic!("the etcd cluster did not start in three tries: {failure}");
+    }
+
+    fn try_start(count: usize) -> Result<EtcdCluster, String> {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         let folder = std::env::temp_dir().join(format!("oversold-etcd-{unique}"));
         std::fs::create_dir_all(&folder).expect("create the etcd folder");
-        let ports: Vec<(u16, u16)> = (0..count).map(|_| (free_port(), free_port())).collect();
+        let mut chosen = Vec::new();
+        let ports: Vec<(u16, u16)> = (0..count)
+            .map(|_| (quiet_port(&mut chosen), quiet_port(&mut chosen)))
+            .collect();
         let initial_cluster = ports
             .iter()
             .enumerate()
@@ -67,9 +84,10 @@ impl EtcdCluster {
                     "--initial-cluster-state=new".to_string(),
                     "--heartbeat-interval=50".to_string(),
                     "--election-timeout=500".to_string(),
-                    "--log-level=error".to_string(),
+                    "--log-level=warn".to_string(),
                 ];
                 EtcdMember {
+                    log: folder.join(format!("{name}.log")),
                     name,
                     client_port: client,
                     args,
@@ -87,9 +105,9 @@ impl EtcdCluster {
             member.spawn();
         }
         for member in &cluster.members {
-            member.wait_healthy();
+            member.wait_healthy()?;
         }
-        cluster
+        Ok(cluster)
     }
 
     /// The members' client URLs, as `--etcd-endpoints` takes them.
@@ -176,7 +194,7 @@ impl EtcdMember {
 
     /// SIGKILL: the member is gone; its data directory stays, as a crash leaves it.
     pub fn kill(&self) {
-        if let Some(mut child) = self.child.lock().unwrap().take() {
+        if let Some(mut child) = self.child().take() {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -186,7 +204,7 @@ impl EtcdMember {
     /// (which needs a majority of the cluster up, itself included).
     pub fn start(&self) {
         self.spawn();
-        self.wait_healthy();
+        self.wait_healthy().unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Starts a killed member again without waiting: its cluster may still lack a majority.
@@ -204,20 +222,30 @@ impl EtcdMember {
         self.signal(libc::SIGCONT);
     }
 
+    /// The process slot; a test that panicked while holding it left plain data behind.
+    fn child(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        self.child.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn signal(&self, signal: i32) {
-        if let Some(child) = self.child.lock().unwrap().as_ref() {
+        if let Some(child) = self.child().as_ref() {
             // SAFETY: kill(2) on the pid of a child this handle owns and has not reaped.
             unsafe { libc::kill(child.id() as i32, signal) };
         }
     }
 
     fn spawn(&self) {
-        let mut slot = self.child.lock().unwrap();
+        let mut slot = self.child();
         assert!(slot.is_none(), "etcd member {} already runs", self.name);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open the etcd member's log");
         let child = Command::new("etcd")
             .args(&self.args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -229,23 +257,38 @@ impl EtcdMember {
     }
 
     /// Waits until the member says it is healthy: it answers and its cluster has a leader.
-    fn wait_healthy(&self) {
+    fn wait_healthy(&self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
             if self.healthy() {
-                return;
+                return Ok(());
             }
-            if let Some(child) = self.child.lock().unwrap().as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("etcd member {} exited during start-up: {status}", self.name);
-                }
+            let exited = self
+                .child()
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                return Err(format!(
+                    "etcd member {} exited during start-up: {status}\n{}",
+                    self.name,
+                    self.log_tail()
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "etcd member {} on port {} was not healthy within {START_TIMEOUT:?}",
-            self.name, self.client_port
-        );
+        Err(format!(
+            "etcd member {} on port {} was not healthy within {START_TIMEOUT:?}\n{}",
+            self.name,
+            self.client_port,
+            self.log_tail()
+        ))
+    }
+
+    /// The last lines of the member's log, for a failing test's message.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     /// `GET /health` over a plain socket (this runs outside any async runtime, like the Redis
@@ -277,6 +320,29 @@ impl Drop for EtcdCluster {
         }
         let _ = std::fs::remove_dir_all(&self.folder);
     }
+}
+
+/// A free port below the kernel's ephemeral range. The members connect to each other from
+/// ephemeral ports while they start, so a listening port chosen there (as `free_port` does)
+/// could be taken by a peer connection before its member binds it.
+fn quiet_port(chosen: &mut Vec<u16>) -> u16 {
+    use rand::Rng;
+    let below = ephemeral_start().clamp(12_000, 40_000);
+    loop {
+        let port = rand::rng().random_range(10_000..below);
+        if !chosen.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            chosen.push(port);
+            return port;
+        }
+    }
+}
+
+/// The first port of the kernel's ephemeral range (Linux), else the IANA one.
+fn ephemeral_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(49_152)
 }
 
 fn base64(text: &str) -> String {
