@@ -133,14 +133,14 @@ on_every_database! {
         app.reset(LAST_TICKET, 1).await;
         // What redis-py's Lock or node-redlock would write: a plain key with a TTL.
         let redis = app.redis[0].clone();
-        assert_eq!(redis.command(&["SET", "lock:event:1", "other-client", "NX", "PX", "1500"]), "+OK");
+        assert_eq!(redis.query::<String>(&["SET", "lock:event:1", "other-client", "NX", "PX", "1500"]), "OK");
 
         let booking = {
             let (client, url) = (app.client.clone(), format!("{}/book-with-lock/1?race_window_ms=0", app.address));
             tokio::spawn(async move { client.post(url).send().await.unwrap().status() })
         };
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert_eq!(redis.command(&["GET", "lock:event:1"]), "$12\r\nother-client");
+        assert_eq!(redis.query::<Option<String>>(&["GET", "lock:event:1"]).as_deref(), Some("other-client"));
         assert!(!booking.is_finished(), "booked through someone else's lock");
         assert_eq!(app.audit(LAST_TICKET).await.booked, 0);
 
@@ -149,7 +149,7 @@ on_every_database! {
         assert_eq!(other.status().as_u16(), 201);
 
         assert_eq!(booking.await.unwrap().as_u16(), 201);
-        assert_eq!(redis.command(&["EXISTS", "lock:event:1"]), ":0");
+        assert_eq!(redis.query::<i64>(&["EXISTS", "lock:event:1"]), 0);
         let audit = app.audit(LAST_TICKET).await;
         assert!(audit.booked == 1 && audit.clean, "{audit:?}");
     }

@@ -98,19 +98,19 @@ async fn redis_choreography(
     let holder = start_holder(&app, strategy);
     let nodes = app.redis.clone();
     until("A holding the lock on nodes 0, 1 and 2", || {
-        (0..3).all(|n| nodes[n].command(&["EXISTS", KEY]) == ":1")
+        (0..3).all(|n| nodes[n].query::<i64>(&["EXISTS", KEY]) == 1)
     })
     .await;
     match fault {
         Fault::RestartEmpty => app.redis[2].restart(),
         Fault::EarlyExpiry => {
-            assert_eq!(app.redis[2].command(&["PEXPIRE", KEY, "1"]), ":1");
+            assert_eq!(app.redis[2].query::<i64>(&["PEXPIRE", KEY, "1"]), 1);
         }
     }
     app.redis[3].restart();
     app.redis[4].restart();
     until("node 2 forgetting A's lock", || {
-        nodes[2].command(&["EXISTS", KEY]) == ":0"
+        nodes[2].query::<i64>(&["EXISTS", KEY]) == 0
     })
     .await;
     assert!(

@@ -1,37 +1,36 @@
 //! `test_concurrent`: fires concurrent bookings at the oversold lab and prints the audit's verdict.
 //!
-//! `main` parses the flags, checks that every target answers, then runs either the classic fights
-//! (one table per endpoint or strategy, `--repeat` rounds each) or the `--matrix` (see
-//! `matrix.rs`). Exit status: 0 when every protected round was right, 1 when one was not, 2 when
-//! the run could not be made (bad flags, a target that does not answer, an unknown event).
+//! `main` parses the flags and runs the subcommand: the classic `fight` (one table per endpoint
+//! or strategy, `--repeat` rounds each; also what a bare `test_concurrent` runs), the `matrix`
+//! (see `matrix.rs`), `chaos` or `bench`. It speaks to the lab through `oversold-api`, the wire
+//! contract the server itself is typed with. Exit status: 0 when every protected round was right,
+//! 1 when one was not, 2 when the run could not be made (bad flags, a target that does not
+//! answer, an unknown event).
 
-mod answers;
 mod bench;
 mod chaos;
 mod cli;
-mod lab;
+mod connect;
 mod matrix;
 mod progress;
 mod report;
 mod round;
-mod verdict;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
+use oversold_api::StrategyName;
 use serde::Serialize;
 
-use cli::{parse_targets, Args, Command, Endpoint, Fighter};
-use lab::Lab;
+use cli::{Args, Command, Endpoint, FightArgs, Fighter, ONE_TARGET};
 use progress::Progress;
 use report::FighterReport;
-use round::{Round, Setup};
+use round::Round;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let outcome = run(Args::parse()).await;
+    let outcome = run(Args::parse().command()).await;
     if let Err(e) = &outcome {
         eprintln!("error: {e:#}");
     }
@@ -48,44 +47,39 @@ fn exit_status(outcome: &anyhow::Result<bool>) -> u8 {
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<bool> {
-    match args.command {
-        Some(Command::Chaos(chaos)) => return chaos::run(*chaos).await,
-        Some(Command::Bench(bench)) => return bench::run(bench).await,
-        None => {}
+async fn run(command: Command) -> anyhow::Result<bool> {
+    match command {
+        Command::Fight(args) => fight(args).await,
+        Command::Matrix(args) => matrix::run(args).await,
+        Command::Chaos(args) => chaos::run(*args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
-    let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
-    let lab = Lab::new(targets, Duration::from_secs(args.timeout_secs))?
-        .with_admin_token(args.admin_token.clone());
-    lab.check_reachable().await?;
-    let strategies = lab.strategies().await?;
-    let known = lab::strategy_names(&strategies)?;
-    for name in &args.strategies {
-        if !known.contains(name) {
-            anyhow::bail!(
-                "unknown strategy {name:?}; the server offers: {}",
-                known.join(", ")
-            );
-        }
-    }
-    let setup = Setup {
-        event: args.event,
-        requests: args.requests,
-        capacity: args.capacity,
-    };
-    if args.matrix {
-        return matrix::run(&args, &lab, setup, &strategies).await;
-    }
+}
+
+async fn fight(args: FightArgs) -> anyhow::Result<bool> {
+    let targets = args
+        .targets
+        .resolve(ONE_TARGET)
+        .map_err(anyhow::Error::msg)?;
+    let client = connect::connect(
+        targets,
+        args.timeout.timeout(),
+        args.admin.admin_token.clone(),
+    )
+    .await?;
+    let offered = connect::offered(&client, &args.strategies.strategies).await?;
+    let known: Vec<StrategyName> = offered.iter().map(|s| s.name).collect();
+    let setup = args.round;
 
     let fighters = fighters(&args, &known);
     let shown = args.repeat > 1 || std::io::stderr().is_terminal();
     let mut progress = Progress::new(fighters.len() * args.repeat as usize, shown);
     let mut reports = Vec::new();
     for fighter in &fighters {
-        let path = fighter.url_path(args.event, args.race_window_ms, args.ttl_ms);
+        let path = fighter.route.path(setup.event, args.knobs.knobs());
         let mut rounds = Vec::new();
         for _ in 0..args.repeat {
-            rounds.push(Round::play(&lab, setup, &lab.targets, &path).await?);
+            rounds.push(Round::play(&client, setup, client.targets(), &path).await?);
             progress.tick(&fighter.label);
         }
         reports.push(FighterReport::new(fighter, rounds));
@@ -94,11 +88,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let passed = reports.iter().all(FighterReport::passed);
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if args.json.json {
         let doc = Document {
-            run: crate::report::RunHeader::new(&lab, &args),
-            race_window_ms: args.race_window_ms,
-            ttl_ms: args.ttl_ms,
+            run: crate::report::RunHeader::new(client.targets(), &setup),
+            race_window_ms: args.knobs.race_window_ms,
+            ttl_ms: args.knobs.ttl_ms,
             endpoints: &reports,
             ok: passed,
         };
@@ -106,10 +100,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     } else {
         let header = format!(
             "{} at event {} (reset to {}) over {}",
-            plural(args.requests.into(), "request"),
-            args.event,
-            plural(args.capacity, "ticket"),
-            lab.targets.join(", ")
+            plural(setup.requests.into(), "request"),
+            setup.event,
+            plural(setup.capacity, "ticket"),
+            client.targets().join(", ")
         );
         for report in &reports {
             report::print_fighter(&mut out, report, &header)?;
@@ -148,7 +142,7 @@ struct Document<'a> {
 
 /// The classic fights: the chosen endpoints, then the chosen strategies; no-lock then with-lock
 /// when neither is chosen.
-fn fighters(args: &Args, known: &[String]) -> Vec<Fighter> {
+fn fighters(args: &FightArgs, known: &[StrategyName]) -> Vec<Fighter> {
     let mut fighters: Vec<Fighter> = args
         .endpoints
         .iter()
@@ -158,9 +152,9 @@ fn fighters(args: &Args, known: &[String]) -> Vec<Fighter> {
     let names = if args.all {
         known
     } else {
-        &args.strategies[..]
+        &args.strategies.strategies[..]
     };
-    fighters.extend(names.iter().map(|n| Fighter::strategy(n)));
+    fighters.extend(names.iter().map(|n| Fighter::strategy(*n)));
     if fighters.is_empty() {
         fighters = vec![
             Fighter::endpoint(Endpoint::NoLock),
@@ -175,8 +169,10 @@ mod tests {
     use super::*;
 
     fn labels(argv: &[&str]) -> Vec<String> {
-        let args = Args::try_parse_from(argv).unwrap();
-        let known = ["no-lock".to_string(), "redis".to_string()];
+        let Command::Fight(args) = Args::try_parse_from(argv).unwrap().command() else {
+            panic!("not a fight: {argv:?}");
+        };
+        let known = [StrategyName::NoLock, StrategyName::Redis];
         fighters(&args, &known)
             .into_iter()
             .map(|f| f.label)

@@ -1,4 +1,4 @@
-//! `--matrix`: every strategy (or the chosen ones) on one instance, over all targets, and with the
+//! `matrix`: every strategy (or the chosen ones) on one instance, over all targets, and with the
 //! holder paused past its TTL, each verdict set against the row `GET /strategies` expects.
 //!
 //! A cell passes when its verdict's kind is the expected one (`safe`, `oversells`,
@@ -7,19 +7,17 @@
 
 use std::io::Write;
 
+use oversold_api::{Kind, Knobs, Outcome, StrategyInfo};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::cli::{Args, Fighter};
-use crate::lab::Lab;
+use crate::cli::{Fighter, MatrixArgs, ONE_TARGET};
 use crate::progress::Progress;
-use crate::round::{Round, Setup};
-use crate::verdict::Kind;
+use crate::round::Round;
 
 /// One cell of the matrix: a round and what the strategy's row says it should be.
 #[derive(Debug, Serialize)]
 pub struct Cell {
-    pub expected: Option<String>,
+    pub expected: Outcome,
     pub matches: bool,
     #[serde(flatten)]
     pub round: Option<Round>,
@@ -64,57 +62,64 @@ struct Paused {
 }
 
 /// Measures the matrix, prints it, and says whether every cell matched.
-pub async fn run(
-    args: &Args,
-    lab: &Lab,
-    setup: Setup,
-    strategies: &[Value],
-) -> anyhow::Result<bool> {
-    let chosen: Vec<&Value> = strategies
+pub async fn run(args: MatrixArgs) -> anyhow::Result<bool> {
+    let targets = args
+        .targets
+        .resolve(ONE_TARGET)
+        .map_err(anyhow::Error::msg)?;
+    let client = crate::connect::connect(
+        targets,
+        args.timeout.timeout(),
+        args.admin.admin_token.clone(),
+    )
+    .await?;
+    let asked = &args.strategies.strategies;
+    let strategies = crate::connect::offered(&client, asked).await?;
+    let chosen: Vec<&StrategyInfo> = strategies
         .iter()
-        .filter(|s| args.strategies.is_empty() || args.strategies.iter().any(|n| s["name"] == **n))
+        .filter(|s| asked.is_empty() || asked.contains(&s.name))
         .collect();
+    let setup = args.round;
     let mut progress = Progress::new(chosen.len() * 3, true);
     let mut rows = Vec::new();
     for strategy in chosen {
-        let name = strategy["name"].as_str().unwrap_or_default();
-        let fighter = Fighter::strategy(name);
-        let expected = |column: &str| strategy["expected"][column].as_str().map(str::to_string);
-        let normal = fighter.url_path(args.event, args.race_window_ms, args.ttl_ms);
-        let paused = fighter.url_path(
-            args.event,
-            Some(args.paused_race_window_ms),
-            Some(args.paused_ttl_ms),
+        let name = strategy.name.as_str();
+        let route = Fighter::strategy(strategy.name).route;
+        let expected = strategy.expected;
+        let normal = route.path(setup.event, args.knobs.knobs());
+        let paused = route.path(
+            setup.event,
+            Knobs {
+                race_window_ms: Some(args.paused_race_window_ms),
+                ttl_ms: Some(args.paused_ttl_ms),
+            },
         );
-        let first = &lab.targets[..1];
+        let all = client.targets();
+        let first = &all[..1];
 
-        let one = Round::play(lab, setup, first, &normal).await?;
+        let one = Round::play(&client, setup, first, &normal).await?;
         progress.tick(name);
-        let two = match lab.targets.len() {
+        let two = match all.len() {
             1 => None,
-            _ => Some(Round::play(lab, setup, &lab.targets, &normal).await?),
+            _ => Some(Round::play(&client, setup, all, &normal).await?),
         };
         progress.tick(name);
-        let late = Round::play(lab, setup, first, &paused).await?;
+        let late = Round::play(&client, setup, first, &paused).await?;
         progress.tick(name);
         rows.push(MatrixRow {
             strategy: name.to_string(),
-            one_instance: cell(Some(one), expected("one_instance"), None),
-            two_instances: cell(
-                two,
-                expected("two_instances"),
-                Some("give two --target URLs"),
-            ),
-            paused_past_ttl: cell(Some(late), expected("paused_past_ttl"), None),
+            one_instance: cell(Some(one), expected.one_instance, None),
+            two_instances: cell(two, expected.two_instances, Some("give two --target URLs")),
+            paused_past_ttl: cell(Some(late), expected.paused_past_ttl, None),
         });
     }
     progress.finish();
 
     let passed = rows.iter().all(|r| r.cells().iter().all(|c| c.matches));
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if args.json.json {
         let doc = Document {
-            run: crate::report::RunHeader::new(lab, args),
+            run: crate::report::RunHeader::new(client.targets(), &setup),
             paused: Paused {
                 race_window_ms: args.paused_race_window_ms,
                 ttl_ms: args.paused_ttl_ms,
@@ -127,10 +132,10 @@ pub async fn run(
         writeln!(
             out,
             "{} requests at event {} ({} ticket(s)) per cell; targets {}\n",
-            args.requests,
-            args.event,
-            args.capacity,
-            lab.targets.join(", ")
+            setup.requests,
+            setup.event,
+            setup.capacity,
+            client.targets().join(", ")
         )?;
         let paused = format!(
             "race {}ms > ttl {}ms",
@@ -143,7 +148,7 @@ pub async fn run(
 
 /// A measured cell matches when its verdict is the expected one; a strategy the database cannot
 /// run, and a cell that could not be measured, are not failures.
-fn cell(round: Option<Round>, expected: Option<String>, missing: Option<&str>) -> Cell {
+fn cell(round: Option<Round>, expected: Outcome, missing: Option<&str>) -> Cell {
     let Some(round) = round else {
         return Cell {
             expected,
@@ -153,7 +158,7 @@ fn cell(round: Option<Round>, expected: Option<String>, missing: Option<&str>) -
         };
     };
     let kind = round.verdict.kind;
-    let matches = kind == Kind::Unsupported || expected.as_deref().is_none_or(|e| e == kind.name());
+    let matches = kind == Kind::Unsupported || kind.outcome() == Some(expected);
     Cell {
         expected,
         matches,
@@ -197,11 +202,7 @@ fn describe(cell: &Cell) -> String {
     match (&cell.round, &cell.skipped) {
         (_, Some(why)) => format!("- ({why})"),
         (Some(round), None) if cell.matches => format!("{} ok", round.verdict.text),
-        (Some(round), None) => format!(
-            "{} != expected {}",
-            round.verdict.text,
-            cell.expected.as_deref().unwrap_or("?")
-        ),
+        (Some(round), None) => format!("{} != expected {}", round.verdict.text, cell.expected),
         (None, None) => "-".to_string(),
     }
 }
@@ -209,24 +210,14 @@ fn describe(cell: &Cell) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::Answers;
-    use crate::lab::Audit;
-    use crate::verdict::Verdict;
+    use oversold_api::{Audit, Tally, Verdict};
 
     fn round(kind: Kind) -> Round {
         Round {
-            answers: Answers::default(),
-            audit: Audit {
-                capacity: 1,
-                available: 0,
-                booked: 1,
-                oversold: 0,
-                lost_updates: false,
-                negative_available: false,
-                clean: true,
-            },
+            answers: Tally::default(),
+            audit: Audit::from_counts(1, 1, 0, 1),
             verdict: Verdict {
-                text: kind.name().to_string(),
+                text: kind.as_str().to_string(),
                 kind,
                 correct: kind == Kind::Safe,
             },
@@ -235,21 +226,17 @@ mod tests {
 
     #[test]
     fn a_cell_matches_only_its_expected_kind() {
-        let expected = || Some("oversells".to_string());
-        assert!(cell(Some(round(Kind::Oversells)), expected(), None).matches);
-        let wrong = cell(Some(round(Kind::Safe)), expected(), None);
+        let expected = Outcome::Oversells;
+        assert!(cell(Some(round(Kind::Oversells)), expected, None).matches);
+        let wrong = cell(Some(round(Kind::Safe)), expected, None);
         assert!(!wrong.matches);
         assert_eq!(describe(&wrong), "safe != expected oversells");
     }
 
     #[test]
     fn unsupported_and_unmeasured_cells_do_not_fail_the_run() {
-        assert!(cell(Some(round(Kind::Unsupported)), Some("safe".into()), None).matches);
-        let skipped = cell(
-            None,
-            Some("oversells".into()),
-            Some("give two --target URLs"),
-        );
+        assert!(cell(Some(round(Kind::Unsupported)), Outcome::Safe, None).matches);
+        let skipped = cell(None, Outcome::Oversells, Some("give two --target URLs"));
         assert!(skipped.matches);
         assert_eq!(describe(&skipped), "- (give two --target URLs)");
     }

@@ -30,7 +30,7 @@ impl FighterReport {
             lost_update_rounds: count(|r| r.audit.lost_updates),
             correct_rounds: count(|r| r.verdict.correct),
             endpoint: fighter.label.clone(),
-            path: fighter.path.clone(),
+            path: fighter.route.template(),
             protected: fighter.protected,
             rounds,
         }
@@ -100,24 +100,15 @@ pub fn print_fighter(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::Answers;
     use crate::cli::Endpoint;
-    use crate::lab::Audit;
-    use crate::verdict::judge;
+    use oversold_api::verdict::{judge, wanted};
+    use oversold_api::{Audit, StrategyName, Tally};
 
     /// A round of 10 requests at one ticket that ended with `booked` bookings.
     fn round(booked: i64) -> Round {
-        let audit = Audit {
-            capacity: 1,
-            available: 0,
-            booked,
-            oversold: (booked - 1).max(0),
-            lost_updates: booked != 1,
-            negative_available: false,
-            clean: booked == 1,
-        };
-        let answers = Answers::default();
-        let verdict = judge(&audit, &answers, 10, 1);
+        let audit = Audit::from_counts(1, 1, 0, booked);
+        let answers = Tally::default();
+        let verdict = judge(&audit, &answers, wanted(10, 1));
         Round {
             answers,
             audit,
@@ -147,7 +138,10 @@ mod tests {
             ),
             (1, 2, 1)
         );
-        assert!(!FighterReport::new(&Fighter::strategy("local-mutex"), vec![round(2)]).passed());
+        assert!(
+            !FighterReport::new(&Fighter::strategy(StrategyName::LocalMutex), vec![round(2)])
+                .passed()
+        );
     }
 
     #[test]
@@ -174,12 +168,12 @@ pub struct RunHeader<'a> {
 }
 
 impl<'a> RunHeader<'a> {
-    pub fn new(lab: &'a crate::lab::Lab, args: &crate::cli::Args) -> RunHeader<'a> {
+    pub fn new(targets: &'a [String], round: &crate::cli::RoundArgs) -> RunHeader<'a> {
         RunHeader {
-            targets: &lab.targets,
-            event: args.event,
-            requests: args.requests,
-            capacity: args.capacity,
+            targets,
+            event: round.event,
+            requests: round.requests,
+            capacity: round.capacity,
         }
     }
 }

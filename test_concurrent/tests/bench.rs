@@ -2,7 +2,6 @@
 //! SQLite), its JSON checked for shape and against the audit read from the database. No timing
 //! is asserted: only that the figures are well-formed and agree with what the database holds.
 
-use serde_json::Value;
 use testkit::{run_binary, spawn_app, stdout_json, Backend};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

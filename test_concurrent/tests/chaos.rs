@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::SystemTime;
 
-use serde_json::Value;
 use testkit::{
-    on_every_database, redis_command, run_binary, spawn_app, stdout_json, Backend, RunDir,
+    on_every_database, redis_query, run_binary, spawn_app, stdout_json, Backend, RunDir,
     TestDatabase,
 };
 
@@ -130,7 +129,7 @@ on_every_database! {
             assert!(event.audit().clean, "{}: {:?}", event.name, event.audit());
         }
         for node in nodes {
-            assert_eq!(redis_command(node, &["KEYS", "lock:*"]), "*0", "node {node}");
+            assert_eq!(redis_query::<Vec<String>>(node, &["KEYS", "lock:*"]), Vec::<String>::new(), "node {node}");
         }
     }
 }

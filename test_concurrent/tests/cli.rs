@@ -191,9 +191,9 @@ async fn the_matrix_measures_each_strategy_against_its_expected_row() {
     let twin = app.spawn_twin("app-2").await;
     let targets = format!("{},{}", app.address, twin.address);
     let output = test_concurrent(&strings(&[
+        "matrix",
         "--target",
         &targets,
-        "--matrix",
         "--strategy",
         "local-mutex,fenced",
         "--race-window-ms",

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use oversold::store::{Audit, Pool, Store};
 use oversold::Config;
+use oversold_api::{Client, ErrorCode, FanOut};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -219,53 +220,42 @@ impl TestApp {
     }
 }
 
-/// One answer of a fight: the status and, for an error, the JSON body's `error` code.
-#[derive(Clone, Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub error: Option<String>,
-}
+/// One answer of a fight, typed by the wire contract: a booking, a refusal with its error code,
+/// or no answer at all.
+pub use oversold_api::BookingAnswer as Answer;
 
-/// Sends `n` POSTs to `path_and_query`, spread round-robin over `apps`, all released at once,
-/// and returns their answers in request order.
+/// Sends `n` POSTs to `path_and_query`, spread round-robin over `apps`, all released at once
+/// (the api crate's one fan-out), and returns their answers in request order.
 pub async fn fire_together(apps: &[&TestApp], n: usize, path_and_query: &str) -> Vec<Answer> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(n));
-    let mut tasks = Vec::with_capacity(n);
-    for i in 0..n {
-        let app = apps[i % apps.len()];
-        let url = format!("{}{path_and_query}", app.address);
-        let client = app.client.clone();
-        let barrier = barrier.clone();
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let response = client.post(url).send().await.expect("the request is sent");
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            Answer {
-                status,
-                error: body["error"].as_str().map(str::to_string),
-            }
-        }));
-    }
-    let mut answers = Vec::with_capacity(n);
-    for task in tasks {
-        answers.push(task.await.expect("the request task finishes"));
-    }
-    answers
+    let targets: Vec<String> = apps.iter().map(|app| app.address.clone()).collect();
+    let client = Client::with_http(apps[0].client.clone(), targets.clone());
+    let sent = client
+        .fire_together(FanOut {
+            targets: &targets,
+            path: path_and_query,
+            requests: n,
+            customer: None,
+            timeout: None,
+        })
+        .await;
+    assert_eq!(sent.len(), n, "every request task finishes");
+    sent.into_iter().map(|s| s.answer).collect()
 }
 
 /// How many answers had this status.
 pub fn count(answers: &[Answer], status: u16) -> usize {
     answers
         .iter()
-        .filter(|a| a.status.as_u16() == status)
+        .filter(|a| a.status() == Some(status))
         .count()
 }
 
-/// How many answers carried this error code.
+/// How many answers carried this error code (one of [`ErrorCode`]'s wire names; a name that is
+/// none of them fails the test rather than counting zero).
 pub fn count_errors(answers: &[Answer], code: &str) -> usize {
+    let code: ErrorCode = code.parse().unwrap_or_else(|e| panic!("count_errors: {e}"));
     answers
         .iter()
-        .filter(|a| a.error.as_deref() == Some(code))
+        .filter(|a| a.error_code() == Some(code))
         .count()
 }

@@ -126,7 +126,10 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // The group id is chromedriver's pid (process_group(0)); Chromium is in it too.
         if let Ok(pid) = i32::try_from(self.child.id()) {
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);

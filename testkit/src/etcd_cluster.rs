@@ -12,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::{json, Value};
 
 pub struct EtcdCluster {
@@ -214,12 +216,12 @@ impl EtcdMember {
 
     /// SIGSTOP: the member keeps its sockets but answers nothing.
     pub fn pause(&self) {
-        self.signal(libc::SIGSTOP);
+        self.signal(Signal::SIGSTOP);
     }
 
     /// SIGCONT: a paused member answers again.
     pub fn resume(&self) {
-        self.signal(libc::SIGCONT);
+        self.signal(Signal::SIGCONT);
     }
 
     /// The process slot; a test that panicked while holding it left plain data behind.
@@ -227,10 +229,10 @@ impl EtcdMember {
         self.child.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn signal(&self, signal: i32) {
+    fn signal(&self, signal: Signal) {
         if let Some(child) = self.child().as_ref() {
-            // SAFETY: kill(2) on the pid of a child this handle owns and has not reaped.
-            unsafe { libc::kill(child.id() as i32, signal) };
+            // The pid of a child this handle owns and has not reaped, so it is still ours.
+            let _ = kill(Pid::from_raw(child.id() as i32), signal);
         }
     }
 

@@ -22,7 +22,7 @@ pub use database::{Backend, TestDatabase};
 pub use etcd_cluster::{EtcdCluster, EtcdMember};
 /// The WebDriver client the browser tests drive [`Browser`] with.
 pub use fantoccini;
-pub use redis_server::{free_port, redis_command, RedisServer};
+pub use redis_server::{free_port, redis_command, redis_query, RedisServer};
 pub use run_dir::{AppProcess, RunDir};
 
 /// Generates one `#[tokio::test]` per database backend from an `async fn(Backend)`, so the

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::redis_server::{free_port, redis_command};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::redis_server::{answers_ping, free_port};
 
 pub struct RunDir {
     pub path: PathBuf,
@@ -36,17 +39,7 @@ impl RunDir {
     /// Starts a redis-server the way `start.sh` does and waits for its PONG; returns its port.
     pub fn start_redis(&self) -> u16 {
         let port = free_port();
-        let dir = self.path.display().to_string();
-        let status = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
-            .args(["--pidfile", &format!("{dir}/redis-{port}.pid")])
-            .args([
-                "--logfile",
-                &format!("{dir}/redis-{port}.log"),
-                "--dir",
-                &dir,
-            ])
+        let status = lab_redis::daemonized("redis-server", port, &self.path)
             .status()
             .unwrap_or_else(|e| {
                 panic!(
@@ -60,8 +53,7 @@ impl RunDir {
         );
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-                && redis_command(port, &["PING"]) == "+PONG"
+            if answers_ping(port, Duration::from_millis(100))
                 && self.pid(&format!("redis-{port}")).is_some()
             {
                 return port;
@@ -126,8 +118,8 @@ impl RunDir {
     pub fn pid(&self, name: &str) -> Option<i32> {
         let text = std::fs::read_to_string(self.path.join(format!("{name}.pid"))).ok()?;
         let pid: i32 = text.trim().parse().ok()?;
-        // SAFETY: signal 0 only asks whether the process exists.
-        (unsafe { libc::kill(pid, 0) } == 0).then_some(pid)
+        // No signal: only asks whether the process exists.
+        kill(Pid::from_raw(pid), None).is_ok().then_some(pid)
     }
 
     /// The app's log so far, for assertion messages.
@@ -149,8 +141,8 @@ impl AppProcess {
 
     /// SIGTERM, as `stop.sh`, systemd or a container runtime sends it.
     pub fn terminate(&self) {
-        // SAFETY: kill(2) on our own child, which has not been reaped (we hold its handle).
-        unsafe { libc::kill(self.pid(), libc::SIGTERM) };
+        // Our own child, which has not been reaped (we hold its handle).
+        let _ = kill(Pid::from_raw(self.pid()), Signal::SIGTERM);
     }
 
     /// Waits up to `within` for the process to exit; `None` if it still runs.
@@ -189,11 +181,10 @@ impl Drop for RunDir {
             let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             let command = String::from_utf8_lossy(&command);
             if command.contains("redis-server") || command.contains("oversold") {
-                // SAFETY: kill(2) on a pid our pidfiles name and whose command line is ours.
-                unsafe {
-                    libc::kill(pid, libc::SIGCONT);
-                    libc::kill(pid, libc::SIGKILL);
-                }
+                // A pid our pidfiles name and whose command line is ours.
+                let pid = Pid::from_raw(pid);
+                let _ = kill(pid, Signal::SIGCONT);
+                let _ = kill(pid, Signal::SIGKILL);
             }
         }
         let _ = std::fs::remove_dir_all(&self.path);

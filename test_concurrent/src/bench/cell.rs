@@ -10,11 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benchkit::stats::{handoff_efficiency, mean, per_second, summarize};
+use oversold_api::{round_robin, Audit, BookingAnswer, Client, Tally};
 use serde::Serialize;
-use serde_json::{json, Value};
-
-use crate::answers::{Answers, Outcome};
-use crate::lab::Audit;
 
 /// Which events a cell books.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -39,26 +36,24 @@ impl Scenario {
 #[derive(Clone, Debug)]
 pub struct Sample {
     pub latency_ms: f64,
-    pub outcome: Outcome,
+    pub answer: BookingAnswer,
 }
 
 impl Sample {
     /// How long the server held the lock for this request, from its trace.
     pub fn hold_ms(&self) -> Option<f64> {
-        let trace = &self.outcome.as_ref().ok()?.1["trace"];
-        Some(trace["released_ms"].as_f64()? - trace["lock_acquired_ms"].as_f64()?)
+        self.answer.trace()?.hold_ms()
     }
 
     fn created(&self) -> bool {
-        matches!(self.outcome, Ok((201, _)))
+        self.answer.status() == Some(201)
     }
 }
 
 /// Sends bookings from `workers` workers for `duration`; worker `i` books `events[i % len]`
 /// through `targets[i % len]` at `path` (with `{id}` for the event).
 pub async fn run(
-    client: &reqwest::Client,
-    targets: &[String],
+    client: &Client,
     path: &str,
     events: &[i64],
     workers: usize,
@@ -67,24 +62,21 @@ pub async fn run(
     let barrier = Arc::new(tokio::sync::Barrier::new(workers + 1));
     let handles: Vec<_> = (0..workers)
         .map(|worker| {
-            let url = format!(
-                "{}{}",
-                targets[worker % targets.len()],
-                path.replace("{id}", &events[worker % events.len()].to_string())
-            );
+            let target = round_robin(client.targets(), worker).to_string();
+            let path = path.replace("{id}", &events[worker % events.len()].to_string());
             let client = client.clone();
             let barrier = barrier.clone();
             tokio::spawn(async move {
-                let body = json!({ "customer": format!("bench worker {}", worker + 1) });
+                let customer = format!("bench worker {}", worker + 1);
                 let mut samples = Vec::new();
                 barrier.wait().await;
                 let deadline = Instant::now() + duration;
                 while Instant::now() < deadline {
                     let started = Instant::now();
-                    let outcome = book(&client, &url, &body).await;
+                    let answer = client.book(&target, &path, Some(&customer)).await;
                     samples.push(Sample {
                         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-                        outcome,
+                        answer,
                     });
                 }
                 (samples, Instant::now())
@@ -102,17 +94,6 @@ pub async fn run(
         }
     }
     (samples, finished - started)
-}
-
-async fn book(client: &reqwest::Client, url: &str, body: &Value) -> Outcome {
-    let response = client
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    Ok((status, response.json().await.unwrap_or(Value::Null)))
 }
 
 /// What one cell measured, and what the database says about it.
@@ -140,7 +121,7 @@ pub struct CellResult {
     /// Every audit of the cell's events came back clean (no oversell, no lost update).
     pub clean: bool,
     /// Answers by kind, and the first odd one.
-    pub answers: Answers,
+    pub answers: Tally,
 }
 
 impl CellResult {
@@ -178,7 +159,7 @@ impl CellResult {
             mean_hold_ms,
             handoff_efficiency: handoff,
             clean: audits.iter().all(|(_, a)| a.clean),
-            answers: Answers::tally(samples.into_iter().map(|s| s.outcome)),
+            answers: Tally::of(samples.iter().map(|s| &s.answer)),
         }
     }
 
@@ -195,35 +176,35 @@ impl CellResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
+    /// An answer as the server sends it: a booking on 201, an error body otherwise, each with
+    /// its trace (the lock's marks when `hold` is given).
     fn sample(status: u16, latency_ms: f64, hold: Option<(f64, f64)>) -> Sample {
         let trace = match hold {
-            Some((taken, released)) => {
-                json!({ "lock_acquired_ms": taken, "released_ms": released })
-            }
-            None => json!({ "read_ms": 0.1 }),
+            Some((taken, released)) => json!({ "instance": "app-1", "lock_acquired_ms": taken,
+                                               "released_ms": released, "total_ms": released }),
+            None => json!({ "instance": "app-1", "read_ms": 0.1, "total_ms": 0.2 }),
+        };
+        let body = match status {
+            201 => json!({
+                "booking": { "id": "0b6f2d2e-8c1f-4d59-9a55-8a3f2d1c9e10", "event_id": 1,
+                             "customer": "bench worker 1", "strategy": "redis",
+                             "instance": "app-1", "fence_token": null },
+                "lock_wait_ms": null, "elapsed_ms": 1.0, "trace": trace }),
+            _ => json!({ "error": "lock_timeout", "message": "busy", "trace": trace }),
         };
         Sample {
             latency_ms,
-            outcome: Ok((
-                status,
-                json!({ "trace": trace, "booking": { "instance": "app-1" } }),
-            )),
+            answer: BookingAnswer::parse(status, body.to_string().as_bytes()),
         }
     }
 
     fn audit(booked: i64, clean: bool) -> (i64, Audit) {
+        let lost = if clean { 0 } else { 1 };
         (
             1,
-            Audit {
-                capacity: 1_000_000,
-                available: 1_000_000 - booked,
-                booked,
-                oversold: 0,
-                lost_updates: !clean,
-                negative_available: false,
-                clean,
-            },
+            Audit::from_counts(1, 1_000_000, 1_000_000 - booked - lost, booked),
         )
     }
 
@@ -233,7 +214,10 @@ mod tests {
         assert_eq!(sample(201, 5.0, None).hold_ms(), None);
         let failed = Sample {
             latency_ms: 1.0,
-            outcome: Err("timed out".into()),
+            answer: BookingAnswer::NoAnswer {
+                why: oversold_api::NoAnswer::Timeout,
+                detail: "timed out".into(),
+            },
         };
         assert_eq!(failed.hold_ms(), None);
     }

@@ -5,10 +5,7 @@
 //! name on every run (GET /events) and created only when missing (POST /events), so repeated
 //! runs do not pile up events.
 
-use anyhow::{anyhow, bail, Context};
-use serde_json::{json, Value};
-
-use crate::lab::Lab;
+use oversold_api::{Client, NewEvent};
 
 /// Far more tickets than a cell can sell, so nobody is ever told "sold out" and every request
 /// does the full booking.
@@ -30,39 +27,24 @@ pub struct BenchEvents {
 
 impl BenchEvents {
     /// Finds or creates the hot event and `workers` spread events on the first target.
-    pub async fn ensure(
-        client: &reqwest::Client,
-        base: &str,
-        workers: usize,
-    ) -> anyhow::Result<BenchEvents> {
-        let url = format!("{base}/events");
-        let listed: Value = client
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?
-            .json()
-            .await
-            .with_context(|| format!("GET {url} did not answer JSON"))?;
-        let existing = listed
-            .as_array()
-            .ok_or_else(|| anyhow!("GET {url} did not return a list: {listed}"))?;
+    pub async fn ensure(client: &Client, workers: usize) -> anyhow::Result<BenchEvents> {
+        let existing = client.events().await?;
         let id_of = |name: &str| {
             existing
                 .iter()
-                .find(|e| e["name"] == name)
-                .and_then(|e| e["id"].as_i64())
+                .find(|e| e.event.name == name)
+                .map(|e| e.event.id)
         };
         let hot = match id_of(HOT) {
             Some(id) => id,
-            None => create(client, &url, HOT).await?,
+            None => create(client, HOT).await?,
         };
         let mut spread = Vec::with_capacity(workers);
         for worker in 1..=workers {
             let name = spread_name(worker);
             spread.push(match id_of(&name) {
                 Some(id) => id,
-                None => create(client, &url, &name).await?,
+                None => create(client, &name).await?,
             });
         }
         Ok(BenchEvents { hot, spread })
@@ -78,28 +60,18 @@ impl BenchEvents {
     }
 }
 
-async fn create(client: &reqwest::Client, url: &str, name: &str) -> anyhow::Result<i64> {
-    let response = client
-        .post(url)
-        .json(&json!({ "name": name, "capacity": CAPACITY }))
-        .send()
-        .await
-        .with_context(|| format!("POST {url}"))?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    match body["id"].as_i64() {
-        Some(id) if status.is_success() => Ok(id),
-        _ => bail!(
-            "POST {url} answered {status}: {}",
-            body["message"].as_str().unwrap_or("no message")
-        ),
-    }
+async fn create(client: &Client, name: &str) -> anyhow::Result<i64> {
+    let new = NewEvent {
+        name: name.to_string(),
+        capacity: CAPACITY,
+    };
+    Ok(client.create_event(&new).await?.event.id)
 }
 
 /// Resets every event of a cell to [`CAPACITY`] tickets and no bookings.
-pub async fn reset(lab: &Lab, events: &[i64]) -> anyhow::Result<()> {
+pub async fn reset(client: &Client, events: &[i64]) -> anyhow::Result<()> {
     for &event in events {
-        lab.reset(event, CAPACITY).await?;
+        client.reset(event, Some(CAPACITY)).await?;
     }
     Ok(())
 }

@@ -19,10 +19,9 @@ use std::time::Duration;
 use anyhow::Context;
 use benchkit::machine::Machine;
 use clap::{Args, ValueEnum};
-use serde_json::Value;
+use oversold_api::{BookingAnswer, Client, Knobs, Outcome, Route, StrategyInfo, StrategyName};
 
-use crate::cli::parse_targets;
-use crate::lab::{self, Lab};
+use crate::cli::{AdminArgs, JsonArgs, StrategyArgs, TargetArgs, TimeoutArgs, ONE_TARGET};
 use crate::progress::Progress;
 use cell::{CellResult, Scenario};
 use events::BenchEvents;
@@ -42,25 +41,12 @@ could not be made.";
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct BenchArgs {
-    /// Base URL of an app instance (http:// only); repeat or separate with commas to spread the
-    /// clients round-robin over several. Resets, events and audits go to the first.
-    #[arg(
-        long = "target",
-        value_name = "URL",
-        value_delimiter = ',',
-        env = "TARGETS",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
 
-    /// Strategies to measure, comma-separated [default: every strategy the server offers].
     /// One the database cannot run (pg-advisory on SQLite) is skipped with a note.
-    #[arg(
-        long = "strategy",
-        value_name = "NAME[,NAME...]",
-        value_delimiter = ','
-    )]
-    pub strategies: Vec<String>,
+    #[command(flatten)]
+    pub strategies: StrategyArgs,
 
     /// Numbers of concurrent clients, comma-separated (each 1 to 512).
     #[arg(long, value_name = "N[,N...]", value_delimiter = ',', default_values_t = [1usize, 16, 64],
@@ -88,9 +74,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=300_000))]
     pub ttl_ms: Option<u64>,
 
-    /// Print one JSON document (the run and every cell) on stdout instead of tables.
-    #[arg(long)]
-    pub json: bool,
+    /// The run and every cell.
+    #[command(flatten)]
+    pub json: JsonArgs,
 
     /// Rewrite the "strategies" section of this markdown file (created if missing) and write a
     /// chart per scenario into --charts.
@@ -101,10 +87,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", default_value = "docs/bench")]
     pub charts: PathBuf,
 
-    /// Give up on a single HTTP request after this many seconds (1 to 3600).
-    #[arg(long, value_name = "SECS", default_value_t = 60,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout_secs: u64,
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+
+    #[command(flatten)]
+    pub admin: AdminArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -132,42 +119,39 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
-    let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
-    let timeout = Duration::from_secs(args.timeout_secs);
-    let lab = Lab::new(targets.clone(), timeout)?;
-    lab.check_reachable().await?;
-    let catalogue = lab.strategies().await?;
-    let offered = lab::strategy_names(&catalogue)?;
-    let unprotected = unprotected(&catalogue, targets.len());
-    let strategies = if args.strategies.is_empty() {
-        offered.clone()
-    } else {
-        args.strategies.clone()
-    };
-    if let Some(unknown) = strategies.iter().find(|s| !offered.contains(s)) {
-        anyhow::bail!(
-            "unknown strategy {unknown:?}; the server offers: {}",
-            offered.join(", ")
-        );
-    }
+    let targets = args
+        .targets
+        .resolve(ONE_TARGET)
+        .map_err(anyhow::Error::msg)?;
     let most = args.concurrency.iter().copied().max().unwrap_or(1);
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
+    // One pooled connection per client, so a cell measures the lock and not connection setup.
+    let http = reqwest::Client::builder()
+        .timeout(args.timeout.timeout())
         .pool_max_idle_per_host(most)
         .build()
         .context("could not build the HTTP client")?;
-    let events = BenchEvents::ensure(&client, &targets[0], most).await?;
+    let client =
+        Client::with_http(http, targets.clone()).with_admin_token(args.admin.admin_token.clone());
+    client.check_reachable().await?;
+    let catalogue = crate::connect::offered(&client, &args.strategies.strategies).await?;
+    let unprotected = unprotected(&catalogue, targets.len());
+    let strategies: Vec<StrategyName> = if args.strategies.strategies.is_empty() {
+        catalogue.iter().map(|s| s.name).collect()
+    } else {
+        args.strategies.strategies.clone()
+    };
+    let events = BenchEvents::ensure(&client, most).await?;
     let machine = Machine::describe().to_string();
 
     let mut skipped = Vec::new();
     let mut measured = Vec::new();
     for strategy in &strategies {
-        match refusal(&lab, &client, &args, &events, strategy).await? {
+        match refusal(&client, &args, &events, *strategy).await? {
             Some(reason) => skipped.push(Skipped {
-                strategy: strategy.clone(),
+                strategy: strategy.to_string(),
                 reason,
             }),
-            None => measured.push(strategy.clone()),
+            None => measured.push(*strategy),
         }
     }
     let scenarios: Vec<Scenario> = args.scenario.iter().map(|s| s.scenario()).collect();
@@ -177,19 +161,26 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     );
     let mut cells = Vec::new();
     for strategy in &measured {
-        let path = booking_path(strategy, &args);
+        let path = booking_path(*strategy, &args);
         for &scenario in &scenarios {
             for &clients in &args.concurrency {
                 let booked = events.for_cell(scenario == Scenario::Hot, clients);
-                events::reset(&lab, &booked).await?;
+                events::reset(&client, &booked).await?;
                 let duration = Duration::from_secs_f64(args.seconds);
                 let (samples, elapsed) =
-                    cell::run(&client, &targets, &path, &booked, clients, duration).await;
+                    cell::run(&client, &path, &booked, clients, duration).await;
                 let mut audits = Vec::new();
                 for &event in &booked {
-                    audits.push((event, lab.audit(event).await?));
+                    audits.push((event, client.audit(event).await?));
                 }
-                let cell = CellResult::new(strategy, scenario, clients, samples, elapsed, &audits);
+                let cell = CellResult::new(
+                    strategy.as_str(),
+                    scenario,
+                    clients,
+                    samples,
+                    elapsed,
+                    &audits,
+                );
                 progress.tick(&format!(
                     "{strategy}, {}, {clients} client(s): {:.0} bookings/s",
                     scenario.title(),
@@ -213,7 +204,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         skipped,
         unprotected,
     };
-    print(&run, args.json)?;
+    print(&run, args.json.json)?;
     if let Some(report) = &args.report {
         write_report(&run, report, &args.charts)?;
     }
@@ -221,60 +212,48 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
 }
 
 /// The strategies the server's own table says oversell with this many instances.
-fn unprotected(catalogue: &[Value], instances: usize) -> Vec<String> {
-    let column = if instances > 1 {
-        "two_instances"
-    } else {
-        "one_instance"
-    };
+fn unprotected(catalogue: &[StrategyInfo], instances: usize) -> Vec<String> {
     catalogue
         .iter()
-        .filter(|s| s["expected"][column] == "oversells")
-        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .filter(|s| {
+            let expected = if instances > 1 {
+                s.expected.two_instances
+            } else {
+                s.expected.one_instance
+            };
+            expected == Outcome::Oversells
+        })
+        .map(|s| s.name.to_string())
         .collect()
 }
 
-fn booking_path(strategy: &str, args: &BenchArgs) -> String {
-    let mut path = format!(
-        "/book/{strategy}/{{id}}?race_window_ms={}",
-        args.race_window_ms
-    );
-    if let Some(ttl) = args.ttl_ms {
-        path.push_str(&format!("&ttl_ms={ttl}"));
-    }
-    path
+fn booking_path(strategy: StrategyName, args: &BenchArgs) -> String {
+    let knobs = Knobs {
+        race_window_ms: Some(args.race_window_ms),
+        ttl_ms: args.ttl_ms,
+    };
+    format!("{}{}", Route::Strategy(strategy).template(), knobs.query())
 }
 
 /// Why the server will not run `strategy` here (a 501 or another 4xx to one probe booking), or
 /// `None` when it booked. The probe's booking is undone by the reset before every cell.
 async fn refusal(
-    lab: &Lab,
-    client: &reqwest::Client,
+    client: &Client,
     args: &BenchArgs,
     events: &BenchEvents,
-    strategy: &str,
+    strategy: StrategyName,
 ) -> anyhow::Result<Option<String>> {
-    events::reset(lab, &[events.hot]).await?;
-    let url = format!(
-        "{}{}",
-        lab.targets[0],
-        booking_path(strategy, args).replace("{id}", &events.hot.to_string())
-    );
-    let response = client
-        .post(&url)
-        .send()
-        .await
-        .with_context(|| format!("POST {url}"))?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(None);
+    events::reset(client, &[events.hot]).await?;
+    let path = booking_path(strategy, args).replace("{id}", &events.hot.to_string());
+    match client.book(client.first(), &path, None).await {
+        BookingAnswer::Booked(_) => Ok(None),
+        BookingAnswer::Refused { status: 501, body } => Ok(Some(body.message)),
+        BookingAnswer::Refused { status, body } => anyhow::bail!(
+            "a probe booking with {strategy} answered {status}: {}",
+            body.message
+        ),
+        other => anyhow::bail!("a probe booking with {strategy} got {other:?}"),
     }
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    let message = body["message"].as_str().unwrap_or("no message").to_string();
-    if status.as_u16() == 501 {
-        return Ok(Some(message));
-    }
-    anyhow::bail!("a probe booking with {strategy} answered {status}: {message}")
 }
 
 fn print(run: &Run, json: bool) -> anyhow::Result<()> {
@@ -338,8 +317,14 @@ fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
         list(args.concurrency.iter().map(usize::to_string).collect()),
         args.race_window_ms
     );
-    if !args.strategies.is_empty() {
-        command.push_str(&format!(" --strategy {}", args.strategies.join(",")));
+    if !args.strategies.strategies.is_empty() {
+        let names: Vec<&str> = args
+            .strategies
+            .strategies
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        command.push_str(&format!(" --strategy {}", names.join(",")));
     }
     if args.scenario.len() == 1 {
         let name = args.scenario[0]
@@ -384,7 +369,7 @@ mod tests {
         assert_eq!(args.scenario, [ScenarioArg::Hot, ScenarioArg::NoContention]);
         assert_eq!(args.race_window_ms, 0);
         assert_eq!(
-            booking_path("redis", &args),
+            booking_path(StrategyName::Redis, &args),
             "/book/redis/{id}?race_window_ms=0"
         );
     }
@@ -401,12 +386,17 @@ mod tests {
 
     #[test]
     fn a_per_process_lock_is_unprotected_only_over_several_instances() {
-        let catalogue = serde_json::json!([
-            { "name": "no-lock", "expected": { "one_instance": "oversells", "two_instances": "oversells" } },
-            { "name": "local-mutex", "expected": { "one_instance": "safe", "two_instances": "oversells" } },
-            { "name": "redis", "expected": { "one_instance": "safe", "two_instances": "safe" } },
-        ]);
-        let catalogue = catalogue.as_array().unwrap();
+        let row = |name: &str, one: &str, two: &str| {
+            serde_json::json!({ "name": name, "description": "", "databases": ["sqlite"],
+                "expected": { "one_instance": one, "two_instances": two, "paused_past_ttl": "safe" } })
+        };
+        let catalogue: Vec<StrategyInfo> = serde_json::from_value(serde_json::json!([
+            row("no-lock", "oversells", "oversells"),
+            row("local-mutex", "safe", "oversells"),
+            row("redis", "safe", "safe"),
+        ]))
+        .unwrap();
+        let catalogue = &catalogue[..];
         assert_eq!(unprotected(catalogue, 1), ["no-lock"]);
         assert_eq!(unprotected(catalogue, 2), ["no-lock", "local-mutex"]);
     }
@@ -432,7 +422,7 @@ mod tests {
              --report BENCHMARKS.md --charts docs/bench"
         );
         assert_eq!(
-            booking_path("redis", &args),
+            booking_path(StrategyName::Redis, &args),
             "/book/redis/{id}?race_window_ms=0&ttl_ms=500"
         );
     }

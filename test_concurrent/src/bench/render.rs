@@ -251,7 +251,7 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::Answers;
+    use oversold_api::Tally;
 
     fn cell(
         strategy: &str,
@@ -275,7 +275,7 @@ mod tests {
             mean_hold_ms: handoff.map(|_| 0.5),
             handoff_efficiency: handoff,
             clean: true,
-            answers: Answers::default(),
+            answers: Tally::default(),
         }
     }
 

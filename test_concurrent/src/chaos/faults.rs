@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use super::processes::Lab;
+use super::processes::Processes;
 use super::report::stamp;
 use super::ChaosArgs;
 
@@ -71,7 +71,7 @@ pub fn describe_kinds(kinds: &[FaultKind]) -> String {
 }
 
 pub struct Injector {
-    lab: Arc<Lab>,
+    lab: Arc<Processes>,
     kinds: Vec<FaultKind>,
     every: f64,
     max_down: usize,
@@ -89,7 +89,7 @@ struct Down {
 }
 
 impl Injector {
-    pub fn new(lab: Lab, args: &ChaosArgs, max_down: usize) -> Injector {
+    pub fn new(lab: Processes, args: &ChaosArgs, max_down: usize) -> Injector {
         let seed = args.seed.unwrap_or_else(rand::random);
         Injector {
             lab: Arc::new(lab),
@@ -113,7 +113,7 @@ impl Injector {
     }
 
     /// Injects faults until `stop`, then waits for every fault to be healed and hands the lab back.
-    pub async fn run(mut self, stop: Arc<AtomicBool>) -> anyhow::Result<Lab> {
+    pub async fn run(mut self, stop: Arc<AtomicBool>) -> anyhow::Result<Processes> {
         let down = Down::default();
         let mut healing = JoinSet::new();
         let mut turn = 0;

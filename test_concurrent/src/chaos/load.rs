@@ -10,12 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
+use oversold_api::{Audit, BookingAnswer, Client, ErrorCode, Knobs, NewEvent, Route, StrategyName};
 use serde::Serialize;
-use serde_json::{json, Value};
 use tokio::task::JoinHandle;
-
-use crate::lab::{describe, Audit, Lab};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
@@ -28,7 +26,7 @@ pub struct Settings {
 /// The event a strategy plays its rounds on.
 #[derive(Clone, Debug)]
 pub struct ChaosEvent {
-    pub strategy: String,
+    pub strategy: StrategyName,
     pub id: i64,
 }
 
@@ -64,11 +62,11 @@ pub struct StrategyStats {
 pub struct Stats(Arc<Mutex<BTreeMap<String, StrategyStats>>>);
 
 impl Stats {
-    pub fn new(strategies: &[String]) -> Stats {
+    pub fn new(strategies: &[StrategyName]) -> Stats {
         Stats(Arc::new(Mutex::new(
             strategies
                 .iter()
-                .map(|s| (s.clone(), StrategyStats::default()))
+                .map(|s| (s.to_string(), StrategyStats::default()))
                 .collect(),
         )))
     }
@@ -77,7 +75,7 @@ impl Stats {
         self.0.lock().unwrap().clone()
     }
 
-    fn update(&self, strategy: &str, f: impl FnOnce(&mut StrategyStats)) {
+    fn update(&self, strategy: StrategyName, f: impl FnOnce(&mut StrategyStats)) {
         f(self
             .0
             .lock()
@@ -89,56 +87,35 @@ impl Stats {
 
 /// Finds each strategy's event ("chaos: <strategy>") or creates it.
 pub async fn prepare_events(
-    lab: &Lab,
-    strategies: &[String],
+    client: &Client,
+    strategies: &[StrategyName],
     capacity: i64,
 ) -> anyhow::Result<Vec<ChaosEvent>> {
-    let target = &lab.targets[0];
-    let existing: Value = lab
-        .client()
-        .get(format!("{target}/events"))
-        .send()
-        .await?
-        .json()
-        .await
-        .context("GET /events did not answer JSON")?;
+    let existing = client.events().await?;
     let mut events = Vec::new();
-    for strategy in strategies {
+    for &strategy in strategies {
         let name = format!("chaos: {strategy}");
-        let found = existing
-            .as_array()
-            .and_then(|all| all.iter().find(|e| e["name"] == name.as_str()))
-            .and_then(|e| e["id"].as_i64());
+        let found = existing.iter().find(|e| e.event.name == name);
         let id = match found {
-            Some(id) => id,
+            Some(view) => view.event.id,
             None => {
-                let response = lab
-                    .admin_post(target, "/events")
-                    .json(&json!({ "name": name, "capacity": capacity }))
-                    .send()
-                    .await?;
-                let status = response.status();
-                let body: Value = response.json().await.unwrap_or(Value::Null);
-                if status.as_u16() != 201 {
-                    bail!(
-                        "POST /events answered {status}: {} (off loopback, give --admin-token)",
-                        body["message"].as_str().unwrap_or("no message")
-                    );
-                }
-                body["id"].as_i64().context("POST /events answered no id")?
+                let new = NewEvent { name, capacity };
+                client
+                    .create_event(&new)
+                    .await
+                    .context("could not create a chaos event (off loopback, give --admin-token)")?
+                    .event
+                    .id
             }
         };
-        events.push(ChaosEvent {
-            strategy: strategy.clone(),
-            id,
-        });
+        events.push(ChaosEvent { strategy, id });
     }
     Ok(events)
 }
 
 /// Starts one task per strategy; each ends after `stop` once its round is judged.
 pub fn start(
-    lab: &Lab,
+    client: &Client,
     events: &[ChaosEvent],
     settings: Settings,
     stats: Stats,
@@ -149,7 +126,7 @@ pub fn start(
         .iter()
         .map(|event| {
             let player = Player {
-                lab: lab.clone(),
+                client: client.clone(),
                 event: event.clone(),
                 settings,
                 stats: stats.clone(),
@@ -163,7 +140,7 @@ pub fn start(
 
 #[derive(Clone)]
 struct Player {
-    lab: Lab,
+    client: Client,
     event: ChaosEvent,
     settings: Settings,
     stats: Stats,
@@ -178,7 +155,7 @@ impl Player {
 
     fn target(&self) -> &str {
         let n = self.next_target.fetch_add(1, Ordering::Relaxed);
-        &self.lab.targets[n % self.lab.targets.len()]
+        oversold_api::round_robin(self.client.targets(), n)
     }
 
     async fn play(self) {
@@ -193,9 +170,9 @@ impl Player {
             for worker in workers {
                 let _ = worker.await;
             }
-            let strategy = self.event.strategy.clone();
+            let strategy = self.event.strategy;
             match self.audit().await {
-                Some(audit) => self.stats.update(&strategy, |s| {
+                Some(audit) => self.stats.update(strategy, |s| {
                     s.rounds += 1;
                     s.booked += audit.booked;
                     if !audit.clean {
@@ -210,21 +187,19 @@ impl Player {
                         });
                     }
                 }),
-                None => self.stats.update(&strategy, |s| s.unaudited += 1),
+                None => self.stats.update(strategy, |s| s.unaudited += 1),
             }
         }
     }
 
     /// Resets the event through whichever target answers; false when none did.
     async fn reset(&self) -> bool {
-        for _ in 0..self.lab.targets.len() {
-            let sent = self
-                .lab
-                .admin_post(self.target(), &format!("/reset/{}", self.event.id))
-                .json(&json!({ "capacity": self.settings.capacity }))
-                .send()
+        for _ in 0..self.client.targets().len() {
+            let reset = self
+                .client
+                .reset_on(self.target(), self.event.id, Some(self.settings.capacity))
                 .await;
-            if sent.is_ok_and(|r| r.status().is_success()) {
+            if reset.is_ok() {
                 return true;
             }
         }
@@ -235,13 +210,8 @@ impl Player {
     async fn audit(&self) -> Option<Audit> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            let url = format!("{}/events/{}", self.target(), self.event.id);
-            if let Ok(response) = self.lab.client().get(url).send().await {
-                if let Ok(body) = response.json::<Value>().await {
-                    if let Ok(audit) = serde_json::from_value(body["audit"].clone()) {
-                        return Some(audit);
-                    }
-                }
+            if let Ok(audit) = self.client.audit_on(self.target(), self.event.id).await {
+                return Some(audit);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -249,35 +219,33 @@ impl Player {
     }
 
     async fn book_until_sold_out(self) {
-        let path = format!(
-            "/book/{}/{}?race_window_ms={}&ttl_ms={}",
-            self.event.strategy, self.event.id, self.settings.race_window_ms, self.settings.ttl_ms
-        );
-        let strategy = self.event.strategy.clone();
+        let knobs = Knobs {
+            race_window_ms: Some(self.settings.race_window_ms),
+            ttl_ms: Some(self.settings.ttl_ms),
+        };
+        let path = Route::Strategy(self.event.strategy).path(self.event.id, knobs);
+        let strategy = self.event.strategy;
         while !self.stopped() {
-            let url = format!("{}{path}", self.target());
-            self.stats.update(&strategy, |s| s.sent += 1);
-            let answer = match self.lab.client().post(url).send().await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let body: Value = response.json().await.unwrap_or(Value::Null);
-                    Ok((status, body))
-                }
-                Err(e) => Err(describe(&e)),
-            };
+            self.stats.update(strategy, |s| s.sent += 1);
+            let answer = self.client.book(self.target(), &path, None).await;
             let mut sold_out = false;
             let mut back_off = false;
-            self.stats.update(&strategy, |s| match answer {
-                Ok((status, body)) => {
+            self.stats.update(strategy, |s| match &answer {
+                BookingAnswer::NoAnswer { detail, .. } => {
+                    s.no_answer += 1;
+                    back_off = true;
+                    s.first_other.get_or_insert(format!("no answer: {detail}"));
+                }
+                answered => {
                     s.answered += 1;
-                    match (status, body["error"].as_str()) {
-                        (201, _) => s.created += 1,
-                        (409, Some("sold_out")) => {
+                    match (answered.status(), answered.error_code()) {
+                        (Some(201), _) => s.created += 1,
+                        (Some(409), Some(ErrorCode::SoldOut)) => {
                             s.sold_out += 1;
                             sold_out = true;
                         }
-                        (409, Some("stale_fence")) => s.stale_fence += 1,
-                        (503, _) => {
+                        (Some(409), Some(ErrorCode::StaleFence)) => s.stale_fence += 1,
+                        (Some(503), _) => {
                             s.unavailable += 1;
                             back_off = true;
                         }
@@ -285,15 +253,14 @@ impl Player {
                             s.other += 1;
                             back_off = true;
                             s.first_other.get_or_insert_with(|| {
-                                format!("{status} {}", code.unwrap_or("(no error code)"))
+                                format!(
+                                    "{} {}",
+                                    status.unwrap_or_default(),
+                                    code.map_or("(no error code)", ErrorCode::as_str)
+                                )
                             });
                         }
                     }
-                }
-                Err(reason) => {
-                    s.no_answer += 1;
-                    back_off = true;
-                    s.first_other.get_or_insert(format!("no answer: {reason}"));
                 }
             });
             if sold_out {

@@ -25,10 +25,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use serde_json::Value;
+use oversold_api::{Client, Database, Outcome, StrategyName};
 
-use crate::cli::parse_targets;
-use crate::lab::Lab;
+use crate::cli::{AdminArgs, JsonArgs, StrategyArgs, TargetArgs};
 
 pub use faults::FaultKind;
 
@@ -49,16 +48,9 @@ pidfile that is missing: start the lab with ./start.sh, or point --run-dir at it
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct ChaosArgs {
-    /// Base URLs of the app instances (repeat the flag or separate with commas). Bookings are
-    /// spread over all of them; an app's pidfile is looked up by its port.
-    #[arg(
-        long = "target",
-        value_name = "URL",
-        value_delimiter = ',',
-        env = "TARGETS",
-        default_value = "http://127.0.0.1:8080,http://127.0.0.1:8081"
-    )]
-    pub targets: Vec<String>,
+    /// Bookings are spread over every target; an app's pidfile is looked up by its port.
+    #[command(flatten)]
+    pub targets: TargetArgs,
 
     /// How long to run the load and inject faults: 90, 90s, 5m, 1h (then faults are healed,
     /// the lock TTL is let pass, and the run is judged).
@@ -91,14 +83,8 @@ pub struct ChaosArgs {
     #[arg(long, value_name = "N")]
     pub max_nodes_down: Option<usize>,
 
-    /// Strategies to load (repeat or comma-separate) [default: every strategy the server calls
-    /// safe over several instances and can run on its database].
-    #[arg(
-        long = "strategy",
-        value_name = "NAME[,NAME...]",
-        value_delimiter = ','
-    )]
-    pub strategies: Vec<String>,
+    #[command(flatten)]
+    pub strategies: StrategyArgs,
 
     /// Tickets each round starts with (1 to 1000).
     #[arg(long, value_name = "C", default_value_t = 5,
@@ -139,54 +125,44 @@ pub struct ChaosArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub progress_every: u64,
 
-    /// The lab's admin token, for creating and resetting the chaos events off loopback.
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "ADMIN_TOKEN",
-        hide_env_values = true
-    )]
-    pub admin_token: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArgs,
 
-    /// Print the report as one JSON document on stdout instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// The report.
+    #[command(flatten)]
+    pub json: JsonArgs,
 }
 
+/// The two instances `start.sh` runs.
+const BOTH_TARGETS: &[&str] = &["http://127.0.0.1:8080", "http://127.0.0.1:8081"];
+
 pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
-    let targets = parse_targets(&args.targets).map_err(anyhow::Error::msg)?;
+    let targets = args
+        .targets
+        .resolve(BOTH_TARGETS)
+        .map_err(anyhow::Error::msg)?;
     if args.faults.contains(&FaultKind::AppKill) && targets.len() < 2 {
         anyhow::bail!(
             "--faults app-kill needs two targets or more, so that one instance keeps serving \
              while the other is down"
         );
     }
-    let lab = Lab::new(targets.clone(), Duration::from_secs(30))?
-        .with_admin_token(args.admin_token.clone());
-    lab.check_reachable().await?;
-    let health: Value = lab
-        .client()
-        .get(format!("{}/health", targets[0]))
-        .send()
-        .await?
-        .json()
+    let client = crate::connect::connect(
+        targets.clone(),
+        Duration::from_secs(30),
+        args.admin.admin_token.clone(),
+    )
+    .await?;
+    let health = client
+        .health_of(&targets[0])
         .await
-        .context("GET /health did not answer JSON; is the target the oversold lab?")?;
-    let database = health["database"]["backend"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string();
-    let node_urls: Vec<String> = health["redis"]["nodes"]
-        .as_array()
-        .map(|nodes| {
-            nodes
-                .iter()
-                .filter_map(|n| n["url"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let strategies = pick_strategies(&lab, &args.strategies, &database).await?;
-    let processes = processes::Lab::find(&args, &targets, &node_urls)?;
+        .context("GET /health did not answer the lab's JSON; is the target the oversold lab?")?;
+    let database = health.database.backend;
+    let node_urls: Vec<String> = health.redis.nodes.iter().map(|n| n.url.clone()).collect();
+    let strategies = pick_strategies(&client, &args.strategies.strategies, database).await?;
+    let names: Vec<&str> = strategies.iter().map(|s| s.as_str()).collect();
+    let database = database.as_str();
+    let processes = processes::Processes::find(&args, &targets, &node_urls)?;
     let max_down = args
         .max_nodes_down
         .unwrap_or((node_urls.len().saturating_sub(1) / 2).max(1));
@@ -197,7 +173,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
         report::seconds(args.duration),
         targets.join(", "),
         node_urls.len(),
-        strategies.join(", "),
+        names.join(", "),
         faults::describe_kinds(&args.faults),
         args.fault_every
     );
@@ -207,11 +183,11 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
         race_window_ms: args.race_window_ms,
         ttl_ms: args.ttl_ms,
     };
-    let events = load::prepare_events(&lab, &strategies, args.capacity).await?;
+    let events = load::prepare_events(&client, &strategies, args.capacity).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let stats = load::Stats::new(&strategies);
-    let load = load::start(&lab, &events, settings, stats.clone(), stop.clone());
+    let load = load::start(&client, &events, settings, stats.clone(), stop.clone());
     let injector = faults::Injector::new(processes, &args, max_down);
     let fault_log = injector.log();
     let faulting = tokio::spawn(injector.run(stop.clone()));
@@ -244,7 +220,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
     let report = report::Report::new(
         &args,
         &targets,
-        &database,
+        database,
         node_urls.len(),
         started.elapsed(),
         &stats,
@@ -252,40 +228,25 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
         stuck,
         wait,
     );
-    report.print(args.json)?;
+    report.print(args.json.json)?;
     Ok(report.passed())
 }
 
 /// The strategies to load: those asked for, or every one the server calls safe over several
 /// instances and can run on its database.
 async fn pick_strategies(
-    lab: &Lab,
-    asked: &[String],
-    database: &str,
-) -> anyhow::Result<Vec<String>> {
-    let offered = lab.strategies().await?;
-    let names = crate::lab::strategy_names(&offered)?;
+    client: &Client,
+    asked: &[StrategyName],
+    database: Database,
+) -> anyhow::Result<Vec<StrategyName>> {
+    let offered = crate::connect::offered(client, asked).await?;
     if !asked.is_empty() {
-        for name in asked {
-            if !names.contains(name) {
-                anyhow::bail!(
-                    "unknown strategy {name:?}; the server offers: {}",
-                    names.join(", ")
-                );
-            }
-        }
         return Ok(asked.to_vec());
     }
-    let database = database.to_lowercase();
     Ok(offered
         .iter()
-        .filter(|s| s["expected"]["two_instances"] == "safe")
-        .filter(|s| {
-            s["databases"]
-                .as_array()
-                .is_some_and(|dbs| dbs.iter().any(|d| d.as_str() == Some(database.as_str())))
-        })
-        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .filter(|s| s.expected.two_instances == Outcome::Safe && s.runs_on(database))
+        .map(|s| s.name)
         .collect())
 }
 

@@ -3,7 +3,7 @@
 //! A pid is only ever signalled after checking that it still belongs to what its pidfile says (a
 //! redis-server on that port, an oversold), so a stale pidfile whose pid was reused by another
 //! program is refused, never killed. A killed Redis node is started again with the flags
-//! `start.sh` uses; a killed app instance with the command line, environment and working
+//! `start.sh` uses (from `lab-redis`); a killed app instance with the command line, environment and working
 //! directory it had, read from `/proc` before the kill (Linux only).
 
 use std::ffi::OsString;
@@ -14,10 +14,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 use super::{ChaosArgs, FaultKind};
 
-pub struct Lab {
+pub struct Processes {
     run_dir: PathBuf,
     redis_server: String,
     redis_ports: Vec<u16>,
@@ -32,9 +34,13 @@ pub struct AppCommand {
     cwd: PathBuf,
 }
 
-impl Lab {
+impl Processes {
     /// Checks that every Redis node (and, for app-kill, every target) has a live pidfile.
-    pub fn find(args: &ChaosArgs, targets: &[String], node_urls: &[String]) -> anyhow::Result<Lab> {
+    pub fn find(
+        args: &ChaosArgs,
+        targets: &[String],
+        node_urls: &[String],
+    ) -> anyhow::Result<Processes> {
         let run_dir = std::fs::canonicalize(&args.run_dir).with_context(|| {
             format!(
                 "no run directory {}: start the lab with ./start.sh (it writes its pidfiles \
@@ -42,7 +48,7 @@ impl Lab {
                 args.run_dir.display()
             )
         })?;
-        let mut lab = Lab {
+        let mut lab = Processes {
             run_dir,
             redis_server: args.redis_server.clone(),
             redis_ports: Vec::new(),
@@ -122,18 +128,18 @@ impl Lab {
     }
 
     pub fn pause_redis(&self, port: u16) -> anyhow::Result<()> {
-        signal(self.redis_pid(port)?, libc::SIGSTOP)
+        signal(self.redis_pid(port)?, Signal::SIGSTOP)
     }
 
     pub fn resume_redis(&self, port: u16) -> anyhow::Result<()> {
-        signal(self.redis_pid(port)?, libc::SIGCONT)
+        signal(self.redis_pid(port)?, Signal::SIGCONT)
     }
 
     /// SIGKILL: the node and every key it held are gone.
     pub async fn kill_redis(&self, port: u16) -> anyhow::Result<()> {
         let pid = self.redis_pid(port)?;
-        signal(pid, libc::SIGCONT)?;
-        signal(pid, libc::SIGKILL)?;
+        signal(pid, Signal::SIGCONT)?;
+        signal(pid, Signal::SIGKILL)?;
         wait_until(Duration::from_secs(5), || !port_open(port))
             .await
             .with_context(|| format!("the Redis node on {port} still listens after SIGKILL"))
@@ -141,17 +147,7 @@ impl Lab {
 
     /// Starts the node again, empty, with `start.sh`'s flags, and waits until it answers.
     pub async fn restart_redis(&self, port: u16) -> anyhow::Result<()> {
-        let dir = self.run_dir.display().to_string();
-        let status = Command::new(&self.redis_server)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
-            .args(["--pidfile", &format!("{dir}/redis-{port}.pid")])
-            .args([
-                "--logfile",
-                &format!("{dir}/redis-{port}.log"),
-                "--dir",
-                &dir,
-            ])
+        let status = lab_redis::daemonized(&self.redis_server, port, &self.run_dir)
             .stdin(Stdio::null())
             .status()
             .with_context(|| {
@@ -159,8 +155,9 @@ impl Lab {
             })?;
         if !status.success() {
             bail!(
-                "{} exited with {status} restarting port {port}; see {dir}/redis-{port}.log",
-                self.redis_server
+                "{} exited with {status} restarting port {port}; see {}",
+                self.redis_server,
+                lab_redis::logfile(&self.run_dir, port).display()
             );
         }
         wait_until(Duration::from_secs(10), || {
@@ -174,7 +171,7 @@ impl Lab {
     pub async fn kill_app(&self, port: u16) -> anyhow::Result<AppCommand> {
         let pid = self.app_pid(port)?;
         let command = AppCommand::of(pid)?;
-        signal(pid, libc::SIGKILL)?;
+        signal(pid, Signal::SIGKILL)?;
         wait_until(Duration::from_secs(5), || !port_open(port))
             .await
             .with_context(|| format!("the app on {port} still listens after SIGKILL"))?;
@@ -289,13 +286,9 @@ fn command_line(pid: i32) -> Option<String> {
     (output.status.success() && !args.is_empty()).then_some(args)
 }
 
-fn signal(pid: i32, signal: i32) -> anyhow::Result<()> {
-    // SAFETY: kill(2) on a pid just checked against its pidfile and command line.
-    if unsafe { libc::kill(pid, signal) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error()).with_context(|| format!("could not signal pid {pid}"))
-    }
+fn signal(pid: i32, signal: Signal) -> anyhow::Result<()> {
+    // Only ever a pid just checked against its pidfile and command line.
+    kill(Pid::from_raw(pid), signal).with_context(|| format!("could not signal pid {pid}"))
 }
 
 fn port_open(port: u16) -> bool {
