@@ -151,3 +151,24 @@ async fn the_key_is_gone_from_etcd_once_the_booking_is_answered() {
     let audit = app.audit(EVENT).await;
     assert!(audit.booked == 2 && audit.clean, "{audit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_each_etcd_member_the_leader_and_the_quorum() {
+    let app = app_with_etcd(Backend::Sqlite).await;
+    let cluster = app.etcd.clone().unwrap();
+    let leader = cluster.endpoints()[leader(&app).await].clone();
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(page.contains("etcd members"), "{page}");
+    assert!(page.contains("3 of 3</strong> up"), "{page}");
+    assert!(
+        page.contains("data-field=\"etcd-quorum\">quorum is up"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("<code>{leader}</code> <small>(leader)</small>")),
+        "{page}"
+    );
+    for url in cluster.endpoints() {
+        assert!(page.contains(&url), "{url} missing");
+    }
+}

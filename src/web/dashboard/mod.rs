@@ -14,6 +14,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::etcd::ClusterHealth;
 use crate::experiment::{storage, Summary};
 use crate::lock::NodeHealth;
 use crate::web::ApiError;
@@ -33,6 +34,8 @@ pub struct Dashboard {
     nodes: Vec<NodeHealth>,
     nodes_up: usize,
     quorum: usize,
+    /// The etcd members, leader and quorum of the `etcd` strategy's cluster.
+    etcd: ClusterHealth,
     strategies: Vec<StrategyRow>,
     peers: Vec<String>,
     race_window_ms: u128,
@@ -68,7 +71,7 @@ pub async fn page(
     query: web::Query<PageQuery>,
 ) -> Result<Dashboard, ApiError> {
     let events = state.store().list_events().await?;
-    let nodes = state.booking.redlock.health().await;
+    let (nodes, etcd) = tokio::join!(state.booking.redlock.health(), state.booking.etcd.health());
     let history = storage::list(state.store(), HISTORY).await?;
     let shown = match query.experiment.or(history.first().map(|h| h.id)) {
         Some(id) => Some(
@@ -85,6 +88,7 @@ pub async fn page(
         nodes_up: nodes.iter().filter(|n| n.up).count(),
         nodes,
         quorum: state.booking.redlock.quorum(),
+        etcd,
         strategies: StrategyRow::all(state.store().backend(), &history),
         peers: state.experiments.peers().to_vec(),
         race_window_ms: state.defaults.race_window.as_millis(),
