@@ -240,7 +240,7 @@ mod tests {
             total_ms: 900.0,
             ..Marks::default()
         };
-        metrics.record_booking("redlock", &marks, error.code(), error.lock_error());
+        metrics.record_booking("redlock", &marks, error.code().as_str(), error.lock_error());
         let out = text(&metrics);
         assert!(
             out.contains(

@@ -10,8 +10,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::lock::Lock;
 
 /// Marks of one booking, shared by the handler and the strategy (cheap to clone).
@@ -21,52 +19,8 @@ pub struct Trace {
     marks: Arc<Mutex<Marks>>,
 }
 
-/// The trace as the API shows it. A mark is absent when the strategy has no such moment
-/// (`no-lock` takes no lock; `atomic` has no separate read under a lock).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
-pub struct Marks {
-    /// The instance that served the request.
-    pub instance: String,
-    /// The server's wall clock when it took the request: lines up answers from several
-    /// instances on one machine (the experiments' timeline), where each one's marks are relative.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// When the lock (Redis lease, mutex, row or advisory lock) was ours.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lock_acquired_ms: Option<f64>,
-    /// Attempts the lock took, the successful one included (Redis and etcd locks only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lock_attempts: Option<u32>,
-    /// When the lease ends if nobody extends or releases it (Redis and etcd leases only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lease_ends_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fence_token: Option<i64>,
-    /// When `available` was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read_ms: Option<f64>,
-    /// When the write began, after the race window.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub write_started_ms: Option<f64>,
-    /// When the write committed (or was refused).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub write_done_ms: Option<f64>,
-    /// When the lock was let go.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub released_ms: Option<f64>,
-    /// The release found the lease already gone: another request may have held the lock too.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lease_expired: Option<bool>,
-    /// From taking the request to answering it.
-    pub total_ms: f64,
-}
-
-impl Marks {
-    /// How long the lock was held, when it was taken and let go.
-    pub fn hold_ms(&self) -> Option<f64> {
-        Some(self.released_ms? - self.lock_acquired_ms?)
-    }
-}
+/// The trace as the API shows it: the wire contract's type.
+pub use oversold_api::Marks;
 
 impl Trace {
     pub fn start(instance: &str) -> Trace {

@@ -157,7 +157,7 @@ on_every_database! {
         let html = app.get(&location).await.text().await.unwrap();
         assert!(html.contains("2 bookings, none oversold"), "{html}");
         assert!(html.contains("<svg class=\"timeline\""), "{html}");
-        let description = oversold::strategy::Strategy::Atomic.description();
+        let description = oversold::strategy::Registry::description(oversold::strategy::StrategyName::Atomic);
         assert!(html.contains(&description[..40]), "the strategy is explained next to it");
         assert!(html.contains("experiment 1</a>"), "the history links it: {html}");
         assert!(!html.contains(r#"class="overlap""#), "a checked write is never flagged: {html}");

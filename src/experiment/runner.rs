@@ -14,7 +14,7 @@ use tokio::sync::{Barrier, Mutex};
 use tracing::info;
 
 use crate::store::UnknownEvent;
-use crate::strategy::BookingContext;
+use crate::strategy::{BookingContext, Registry};
 use crate::trace::Marks;
 
 use super::storage::{self, NewExperiment};
@@ -97,7 +97,7 @@ impl Runner {
             .await?
             .ok_or(UnknownEvent(spec.event_id))?;
         info!(
-            strategy = spec.strategy.name(),
+            strategy = spec.strategy.as_str(),
             requests = spec.requests,
             event_id = spec.event_id,
             capacity = spec.capacity,
@@ -130,7 +130,7 @@ impl Runner {
             NewExperiment {
                 created_at,
                 instance: &context.instance,
-                strategy: spec.strategy.name(),
+                strategy: spec.strategy.as_str(),
                 requests: spec.requests as i64,
                 race_window_ms: spec.race_window_ms as i64,
                 ttl_ms: spec.ttl_ms as i64,
@@ -143,7 +143,7 @@ impl Runner {
         .await?;
         info!(
             id = experiment.summary.id,
-            strategy = spec.strategy.name(),
+            strategy = spec.strategy.as_str(),
             booked = audit.booked,
             oversold = audit.oversold,
             verdict = %experiment.summary.verdict.headline,
@@ -162,7 +162,7 @@ impl Runner {
         let barrier = Arc::new(Barrier::new(spec.requests));
         let path = format!(
             "/book/{}/{}?race_window_ms={}&ttl_ms={}",
-            spec.strategy.name(),
+            spec.strategy.as_str(),
             spec.event_id,
             spec.race_window_ms,
             spec.ttl_ms

@@ -12,7 +12,7 @@ use crate::config::{check_range, CAPACITY, RACE_WINDOW_MS, TTL_MS};
 use crate::strategy::Defaults;
 
 use super::ExperimentError;
-use crate::strategy::Strategy;
+use crate::strategy::StrategyName;
 
 /// How many requests one experiment may fire: enough for a room to see a crowd, few enough that
 /// the timeline stays readable and a run never floods the machine.
@@ -44,7 +44,7 @@ pub enum Target {
 /// A checked experiment.
 #[derive(Clone, Debug)]
 pub struct Spec {
-    pub strategy: Strategy,
+    pub strategy: StrategyName,
     pub requests: usize,
     pub capacity: i64,
     pub race_window_ms: u64,
@@ -60,14 +60,11 @@ fn invalid(message: impl Into<String>) -> ExperimentError {
 impl ExperimentInput {
     /// Checks every field; the first problem found is the 400's message.
     pub fn check(self, defaults: &Defaults) -> Result<Spec, ExperimentError> {
-        let strategy = Strategy::from_name(self.strategy.trim()).ok_or_else(|| {
-            let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
-            invalid(format!(
-                "unknown strategy {:?}; choose one of: {}",
-                self.strategy,
-                known.join(", ")
-            ))
-        })?;
+        let strategy: StrategyName = self
+            .strategy
+            .trim()
+            .parse()
+            .map_err(|unknown: oversold_api::UnknownName| invalid(unknown.to_string()))?;
         let requests = check_range("requests", self.requests.unwrap_or(10), &REQUESTS)
             .map_err(invalid)? as usize;
         let capacity =
@@ -132,7 +129,7 @@ mod tests {
     #[test]
     fn a_bare_strategy_takes_the_server_defaults() {
         let spec = input("no-lock").check(&defaults()).unwrap();
-        assert_eq!(spec.strategy, Strategy::NoLock);
+        assert_eq!(spec.strategy, StrategyName::NoLock);
         assert_eq!((spec.requests, spec.capacity, spec.event_id), (10, 1, 1));
         assert_eq!((spec.race_window_ms, spec.ttl_ms), (200, 10_000));
         assert_eq!(spec.target, Target::This);

@@ -5,7 +5,7 @@
 //! working between read and write with no lock at all. Where two or more requests are inside
 //! their critical section at once, a red band runs down the whole picture: that is an oversell
 //! waiting to happen, and with a lease that ran out it is two holders of one lock. A strategy
-//! whose write checks what it read (`Strategy::checks_its_write`) has no critical section
+//! whose write checks what it read (`StrategyName::checks_its_write`) has no critical section
 //! without a lock, so its unlocked reads are drawn but never banded.
 
 use std::fmt::Write;

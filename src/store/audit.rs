@@ -4,44 +4,9 @@
 //! and leaves no trace in `available`), so the lab never counts them. It counts booking rows and
 //! compares them with the event's counters.
 
-use serde::Serialize;
-
 use super::{on_pool, Store};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Audit {
-    pub event_id: i64,
-    pub capacity: i64,
-    pub available: i64,
-    /// Booking rows for the event.
-    pub booked: i64,
-    /// Bookings beyond capacity: `max(0, booked - capacity)`.
-    pub oversold: i64,
-    /// The counter and the rows disagree: `capacity - available != booked`. Two writers read the
-    /// same `available` and both wrote `available - 1`, so one decrement was lost.
-    pub lost_updates: bool,
-    pub negative_available: bool,
-    /// None of the above: the event is in a state a correct booking system could produce.
-    pub clean: bool,
-}
-
-impl Audit {
-    pub fn from_counts(event_id: i64, capacity: i64, available: i64, booked: i64) -> Audit {
-        let oversold = (booked - capacity).max(0);
-        let lost_updates = capacity - available != booked;
-        let negative_available = available < 0;
-        Audit {
-            event_id,
-            capacity,
-            available,
-            booked,
-            oversold,
-            lost_updates,
-            negative_available,
-            clean: oversold == 0 && !lost_updates && !negative_available,
-        }
-    }
-}
+pub use oversold_api::Audit;
 
 impl Store {
     /// Reads the event's counters and counts its bookings in one statement, so both come from

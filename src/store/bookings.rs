@@ -3,7 +3,7 @@
 //! They are separate calls on purpose. The gap between them is the race every strategy in
 //! `crate::strategy` either leaves open or closes; the store itself protects nothing here.
 
-use serde::Serialize;
+use oversold_api::StrategyName;
 use uuid::Uuid;
 
 use super::{in_write_transaction, on_pool, Pool, Store};
@@ -13,21 +13,13 @@ use super::{in_write_transaction, on_pool, Pool, Store};
 pub struct NewBooking {
     pub event_id: i64,
     pub customer: String,
-    pub strategy: &'static str,
+    pub strategy: StrategyName,
     pub instance: String,
     pub fence_token: Option<i64>,
 }
 
-/// A booking row as it was written.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct Booking {
-    pub id: Uuid,
-    pub event_id: i64,
-    pub customer: String,
-    pub strategy: String,
-    pub instance: String,
-    pub fence_token: Option<i64>,
-}
+/// A booking row as it was written: the wire contract's type.
+pub use oversold_api::Booking;
 
 impl NewBooking {
     /// The booking as stored under the id the database gave it.
@@ -36,7 +28,7 @@ impl NewBooking {
             id: Uuid::parse_str(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             event_id: self.event_id,
             customer: self.customer,
-            strategy: self.strategy.to_string(),
+            strategy: self.strategy,
             instance: self.instance,
             fence_token: self.fence_token,
         })
@@ -54,7 +46,7 @@ macro_rules! insert_booking {
         )
         .bind($booking.event_id)
         .bind(&$booking.customer)
-        .bind($booking.strategy)
+        .bind($booking.strategy.as_str())
         .bind(&$booking.instance)
         .bind($booking.fence_token)
         .fetch_one(&mut *$tx)

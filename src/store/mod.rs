@@ -79,6 +79,16 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The name the wire contract gives it (`GET /strategies` lists these).
+    pub fn wire(self) -> oversold_api::Database {
+        match self {
+            Backend::Sqlite => oversold_api::Database::Sqlite,
+            Backend::Postgres => oversold_api::Database::Postgres,
+        }
+    }
+}
+
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -5,7 +5,9 @@
 
 use crate::store::{in_write_transaction, insert_booking, Booking};
 
-use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{
+    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
+};
 
 pub const DESCRIPTION: &str =
     "One statement: UPDATE events SET available = available - 1 WHERE id = ? \
@@ -22,7 +24,7 @@ pub async fn book(
     tickets_left(store.read_available(event_id).await?, event_id)?;
     request.trace.read();
     race_window(request.race_window).await;
-    let booking = context.new_booking(&request, Strategy::Atomic, None);
+    let booking = context.new_booking(&request, StrategyName::Atomic, None);
     let trace = &request.trace;
     trace.write_started();
     let id = in_write_transaction!(store, tx => {

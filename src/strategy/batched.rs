@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::store::{in_write_transaction, insert_booking, Booking, NewBooking, Pool, Store};
 use crate::trace::Trace;
 
-use super::{race_window, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{race_window, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "Group commit: concurrent bookings of one event on one instance \
     join a batch, and the batch is one transaction that locks the event row, reads what is left, \
@@ -60,7 +60,7 @@ pub async fn book(
     super::check_before_locking(context, request.event_id).await?;
     let (answer, answered) = oneshot::channel();
     let waiting = Waiting {
-        booking: context.new_booking(&request, Strategy::Batched, None),
+        booking: context.new_booking(&request, StrategyName::Batched, None),
         race_window: request.race_window,
         trace: request.trace.clone(),
         answer,

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use oversold_api::ErrorCode;
+
 use crate::etcd::EtcdError;
 use crate::lock::LockError;
 use crate::store::UnknownEvent;
@@ -59,7 +61,7 @@ pub enum BookingError {
 
     #[error("strategy {strategy} needs {needs}; this server runs on {running}")]
     Unsupported {
-        strategy: &'static str,
+        strategy: oversold_api::StrategyName,
         needs: String,
         running: String,
     },
@@ -78,28 +80,28 @@ impl BookingError {
     }
 
     /// The stable machine-readable name clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            BookingError::UnknownEvent(_) => "not_found",
-            BookingError::SoldOut { .. } => "sold_out",
-            BookingError::StaleFence { .. } => "stale_fence",
-            BookingError::Lock(LockError::QuorumNotReached { .. }) => "quorum_unavailable",
+            BookingError::UnknownEvent(_) => ErrorCode::NotFound,
+            BookingError::SoldOut { .. } => ErrorCode::SoldOut,
+            BookingError::StaleFence { .. } => ErrorCode::StaleFence,
+            BookingError::Lock(LockError::QuorumNotReached { .. }) => ErrorCode::QuorumUnavailable,
             BookingError::Lock(LockError::Redis { .. } | LockError::InvalidUrl { .. }) => {
-                "redis_unavailable"
+                ErrorCode::RedisUnavailable
             }
             BookingError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
-                "lock_expired"
+                ErrorCode::LockExpired
             }
-            BookingError::Lock(LockError::Locked { .. }) => "lock_timeout",
-            BookingError::Etcd(EtcdError::Locked { .. }) => "lock_timeout",
-            BookingError::Etcd(EtcdError::QuorumUnavailable { .. }) => "quorum_unavailable",
+            BookingError::Lock(LockError::Locked { .. }) => ErrorCode::LockTimeout,
+            BookingError::Etcd(EtcdError::Locked { .. }) => ErrorCode::LockTimeout,
+            BookingError::Etcd(EtcdError::QuorumUnavailable { .. }) => ErrorCode::QuorumUnavailable,
             BookingError::Etcd(EtcdError::NotConfigured | EtcdError::Refused { .. }) => {
-                "etcd_unavailable"
+                ErrorCode::EtcdUnavailable
             }
-            BookingError::Contention { .. } => "contention",
-            BookingError::DeadlineExceeded { .. } => "booking_timeout",
-            BookingError::Unsupported { .. } => "unsupported_strategy",
-            BookingError::Database(_) => "database_error",
+            BookingError::Contention { .. } => ErrorCode::Contention,
+            BookingError::DeadlineExceeded { .. } => ErrorCode::BookingTimeout,
+            BookingError::Unsupported { .. } => ErrorCode::UnsupportedStrategy,
+            BookingError::Database(_) => ErrorCode::DatabaseError,
         }
     }
 }

@@ -14,7 +14,9 @@ use crate::etcd::Released;
 use crate::store::Booking;
 
 use super::fenced::fenced_read_wait_write;
-use super::{check_before_locking, leased, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{
+    check_before_locking, leased, BookingContext, BookingError, BookingRequest, StrategyName,
+};
 
 pub const DESCRIPTION: &str = "A consensus lock: the lock is a key in a 3-member etcd cluster, \
     created in a transaction only while it does not exist and tied to a lease the holder keeps \
@@ -53,7 +55,7 @@ pub async fn book(
     let result = fenced_read_wait_write(
         context,
         &request,
-        Strategy::Etcd,
+        StrategyName::Etcd,
         lock.revision,
         lock.paused_for(request.race_window),
     )

@@ -10,7 +10,7 @@ use std::future::Future;
 use crate::store::{Booking, FenceClaim, UnknownEvent};
 
 use super::leased::{under_lease, Acquire};
-use super::{race_window, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{race_window, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition mints a number \
     larger than any earlier holder's, and the event row keeps the largest it has seen. The \
@@ -28,13 +28,13 @@ pub async fn book(
         &context.redlock,
         Acquire::Fenced,
         &request,
-        Strategy::Fenced,
+        StrategyName::Fenced,
         |lock| {
             let token = lock.token.expect("acquire_fenced always mints a token").0 as i64;
             fenced_read_wait_write(
                 context,
                 &request,
-                Strategy::Fenced,
+                StrategyName::Fenced,
                 token,
                 race_window(request.race_window),
             )
@@ -49,7 +49,7 @@ pub async fn book(
 pub(super) async fn fenced_read_wait_write(
     context: &BookingContext,
     request: &BookingRequest,
-    strategy: Strategy,
+    strategy: StrategyName,
     token: i64,
     window: impl Future<Output = ()>,
 ) -> Result<Booking, BookingError> {

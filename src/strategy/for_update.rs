@@ -6,7 +6,9 @@
 
 use crate::store::{in_write_transaction, insert_booking, Booking, Pool};
 
-use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{
+    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
+};
 
 pub const DESCRIPTION: &str = "SELECT ... FOR UPDATE inside a transaction: the row stays locked \
     from the read to the commit, so every other booking of the event waits at its read and then \
@@ -33,7 +35,7 @@ async fn book_in_transaction(
         Pool::Sqlite(_) => "SELECT available FROM events WHERE id = $1",
         Pool::Postgres(_) => "SELECT available FROM events WHERE id = $1 FOR UPDATE",
     };
-    let booking = context.new_booking(request, Strategy::ForUpdate, None);
+    let booking = context.new_booking(request, StrategyName::ForUpdate, None);
     let trace = &request.trace;
     let id = in_write_transaction!(store, tx => {
         let available: Option<i64> = sqlx::query_scalar(select)

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use crate::lock::{Lock, LockManager, Release};
 use crate::store::Booking;
 
-use super::{BookingContext, BookingError, BookingRequest, Strategy};
+use super::{BookingContext, BookingError, BookingRequest, StrategyName};
 
 /// How the lease is taken.
 #[derive(Clone, Copy, Debug)]
@@ -32,7 +32,7 @@ pub(super) async fn under_lease<F, Fut>(
     locks: &LockManager,
     how: Acquire,
     request: &BookingRequest,
-    strategy: Strategy,
+    strategy: StrategyName,
     work: F,
 ) -> Result<Booking, BookingError>
 where
@@ -42,7 +42,7 @@ where
     super::check_before_locking(context, request.event_id).await?;
     let keys = [lock_key(request.event_id)];
     let retry = &context.retry;
-    let strategy = strategy.name();
+    let strategy = strategy.as_str();
     let lock = match how {
         Acquire::Plain => locks.acquire(&keys, request.ttl, retry).await,
         Acquire::Fenced => locks.acquire_fenced(&keys, request.ttl, retry).await,

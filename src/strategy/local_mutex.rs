@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::store::Booking;
 
-use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{naive, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "A tokio Mutex per event, inside the app process. Requests on one \
     instance take turns, so one instance never oversells, and a paused holder keeps the mutex (it \
@@ -36,7 +36,7 @@ pub async fn book(
     let mutex = context.local_locks.for_event(request.event_id);
     let guard = mutex.lock().await;
     request.trace.lock_taken();
-    let booking = naive::read_wait_write(context, &request, Strategy::LocalMutex).await;
+    let booking = naive::read_wait_write(context, &request, StrategyName::LocalMutex).await;
     drop(guard);
     request.trace.released(false);
     booking

@@ -2,7 +2,7 @@
 //!
 //! Every strategy runs the same naive booking ([`naive::read_wait_write`]) inside its own
 //! protection, except where the strategy *is* a different write (`atomic`, `optimistic`); only
-//! the protection differs, which is the lesson. A strategy is a variant of [`Strategy`], its code
+//! the protection differs, which is the lesson. A strategy is a variant of [`StrategyName`], its code
 //! one file in this folder with its SQL inline, and its explanation the text `/strategies` and
 //! the dashboard show.
 //!
@@ -28,11 +28,10 @@ mod redlock;
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 pub use batched::Batches;
 pub use error::BookingError;
 pub use local_mutex::LocalLocks;
+pub use oversold_api::{Expected, Outcome, StrategyInfo, StrategyName};
 
 use crate::config::Config;
 use crate::etcd::EtcdCluster;
@@ -69,13 +68,13 @@ impl BookingContext {
     fn new_booking(
         &self,
         request: &BookingRequest,
-        strategy: Strategy,
+        strategy: StrategyName,
         fence_token: Option<i64>,
     ) -> NewBooking {
         NewBooking {
             event_id: request.event_id,
             customer: request.customer.clone(),
-            strategy: strategy.name(),
+            strategy,
             instance: self.instance.clone(),
             fence_token,
         }
@@ -136,47 +135,31 @@ pub struct BookingRequest {
     pub trace: Trace,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    NoLock,
-    LocalMutex,
-    Redis,
-    Redlock,
-    Fenced,
-    PgAdvisory,
-    ForUpdate,
-    Optimistic,
-    Atomic,
-    Queue,
-    Batched,
-    Etcd,
-}
-
-/// What `/strategies` says about one strategy.
-#[derive(Serialize)]
-pub struct StrategyInfo {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub databases: &'static [Backend],
+/// What the server knows of each strategy beyond its wire name: its explanation, the databases
+/// that run it, its row of the design table, what it locks. The names themselves are the wire
+/// contract's ([`StrategyName`]); this trait and [`book`] are the registry, one `match` arm per
+/// strategy, so a new strategy is one file here, one name in the api crate, and an arm in each.
+pub trait Registry: Sized {
+    fn description(self) -> &'static str;
+    fn databases(self) -> &'static [Backend];
     /// The strategy's row of the design's table: what ten requests at one ticket end in.
-    pub expected: Expected,
+    fn expected(self) -> Expected;
+    /// What the strategy locks to book `event_id`, for the logs: the Redis key of the lease
+    /// strategies, or a description of the lock the others take; `None` when it takes none.
+    fn lock_key(self, event_id: i64) -> Option<String>;
+    /// The write itself refuses to act on a stale read (one conditional UPDATE, or a
+    /// compare-and-set on the version), so requests between read and write at the same time
+    /// cannot oversell: the experiments' timeline does not flag them.
+    fn checks_its_write(self) -> bool;
+    /// What `GET /strategies` says about it.
+    fn info(self) -> StrategyInfo;
+    /// A 501 naming the databases that can run the strategy, when `running` cannot.
+    fn check_supported(self, running: Backend) -> Result<(), BookingError>;
 }
 
-/// What a fight should end in, in the words `test_concurrent --matrix` measures:
-/// `safe` (exactly one booking), `oversells`, or `stale_rejected` (one booking, late holders
-/// refused by the fencing check).
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Expected {
-    pub one_instance: &'static str,
-    pub two_instances: &'static str,
-    pub paused_past_ttl: &'static str,
-}
+const EVERY_DATABASE: &[Backend] = &[Backend::Sqlite, Backend::Postgres];
 
-const fn row(
-    one_instance: &'static str,
-    two_instances: &'static str,
-    paused_past_ttl: &'static str,
-) -> Expected {
+const fn row(one_instance: Outcome, two_instances: Outcome, paused_past_ttl: Outcome) -> Expected {
     Expected {
         one_instance,
         two_instances,
@@ -184,165 +167,124 @@ const fn row(
     }
 }
 
-const EVERY_DATABASE: &[Backend] = &[Backend::Sqlite, Backend::Postgres];
-
-impl Strategy {
-    pub const ALL: &'static [Strategy] = &[
-        Strategy::NoLock,
-        Strategy::LocalMutex,
-        Strategy::Redis,
-        Strategy::Redlock,
-        Strategy::Fenced,
-        Strategy::PgAdvisory,
-        Strategy::ForUpdate,
-        Strategy::Optimistic,
-        Strategy::Atomic,
-        Strategy::Queue,
-        Strategy::Batched,
-        Strategy::Etcd,
-    ];
-
-    pub fn name(self) -> &'static str {
+impl Registry for StrategyName {
+    fn description(self) -> &'static str {
         match self {
-            Strategy::NoLock => "no-lock",
-            Strategy::LocalMutex => "local-mutex",
-            Strategy::Redis => "redis",
-            Strategy::Redlock => "redlock",
-            Strategy::Fenced => "fenced",
-            Strategy::PgAdvisory => "pg-advisory",
-            Strategy::ForUpdate => "for-update",
-            Strategy::Optimistic => "optimistic",
-            Strategy::Atomic => "atomic",
-            Strategy::Queue => "queue",
-            Strategy::Batched => "batched",
-            Strategy::Etcd => "etcd",
+            StrategyName::NoLock => no_lock::DESCRIPTION,
+            StrategyName::LocalMutex => local_mutex::DESCRIPTION,
+            StrategyName::Redis => redis::DESCRIPTION,
+            StrategyName::Redlock => redlock::DESCRIPTION,
+            StrategyName::Fenced => fenced::DESCRIPTION,
+            StrategyName::PgAdvisory => pg_advisory::DESCRIPTION,
+            StrategyName::ForUpdate => for_update::DESCRIPTION,
+            StrategyName::Optimistic => optimistic::DESCRIPTION,
+            StrategyName::Atomic => atomic::DESCRIPTION,
+            StrategyName::Queue => queue::DESCRIPTION,
+            StrategyName::Batched => batched::DESCRIPTION,
+            StrategyName::Etcd => etcd::DESCRIPTION,
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Strategy> {
-        Strategy::ALL.iter().copied().find(|s| s.name() == name)
-    }
-
-    pub fn description(self) -> &'static str {
+    fn databases(self) -> &'static [Backend] {
         match self {
-            Strategy::NoLock => no_lock::DESCRIPTION,
-            Strategy::LocalMutex => local_mutex::DESCRIPTION,
-            Strategy::Redis => redis::DESCRIPTION,
-            Strategy::Redlock => redlock::DESCRIPTION,
-            Strategy::Fenced => fenced::DESCRIPTION,
-            Strategy::PgAdvisory => pg_advisory::DESCRIPTION,
-            Strategy::ForUpdate => for_update::DESCRIPTION,
-            Strategy::Optimistic => optimistic::DESCRIPTION,
-            Strategy::Atomic => atomic::DESCRIPTION,
-            Strategy::Queue => queue::DESCRIPTION,
-            Strategy::Batched => batched::DESCRIPTION,
-            Strategy::Etcd => etcd::DESCRIPTION,
-        }
-    }
-
-    pub fn databases(self) -> &'static [Backend] {
-        match self {
-            Strategy::PgAdvisory => &[Backend::Postgres],
+            StrategyName::PgAdvisory => &[Backend::Postgres],
             _ => EVERY_DATABASE,
         }
     }
 
-    pub fn expected(self) -> Expected {
+    fn expected(self) -> Expected {
+        use Outcome::{Oversells, Safe, StaleRejected};
         match self {
-            Strategy::NoLock => row("oversells", "oversells", "oversells"),
-            Strategy::LocalMutex => row("safe", "oversells", "safe"),
-            Strategy::Redis | Strategy::Redlock | Strategy::Queue => {
-                row("safe", "safe", "oversells")
+            StrategyName::NoLock => row(Oversells, Oversells, Oversells),
+            StrategyName::LocalMutex => row(Safe, Oversells, Safe),
+            StrategyName::Redis | StrategyName::Redlock | StrategyName::Queue => {
+                row(Safe, Safe, Oversells)
             }
-            Strategy::Fenced | Strategy::Etcd => row("safe", "safe", "stale_rejected"),
-            Strategy::PgAdvisory
-            | Strategy::ForUpdate
-            | Strategy::Optimistic
-            | Strategy::Atomic
-            | Strategy::Batched => row("safe", "safe", "safe"),
+            StrategyName::Fenced | StrategyName::Etcd => row(Safe, Safe, StaleRejected),
+            StrategyName::PgAdvisory
+            | StrategyName::ForUpdate
+            | StrategyName::Optimistic
+            | StrategyName::Atomic
+            | StrategyName::Batched => row(Safe, Safe, Safe),
         }
     }
 
-    /// What the strategy locks to book `event_id`, for the logs: the Redis key of the lease
-    /// strategies, or a description of the lock the others take; `None` when it takes none.
-    pub fn lock_key(self, event_id: i64) -> Option<String> {
+    fn lock_key(self, event_id: i64) -> Option<String> {
         match self {
-            Strategy::Redis | Strategy::Redlock | Strategy::Fenced | Strategy::Queue => {
-                Some(leased::lock_key(event_id))
-            }
-            Strategy::Etcd => Some(format!("etcd key {}", leased::lock_key(event_id))),
-            Strategy::LocalMutex => Some(format!("local-mutex:event:{event_id}")),
-            Strategy::PgAdvisory => Some(format!("pg_advisory_xact_lock({event_id})")),
-            Strategy::ForUpdate => Some(format!("events row {event_id}")),
-            Strategy::Batched => Some(format!("events row {event_id}, once per batch")),
-            Strategy::NoLock | Strategy::Optimistic | Strategy::Atomic => None,
+            StrategyName::Redis
+            | StrategyName::Redlock
+            | StrategyName::Fenced
+            | StrategyName::Queue => Some(leased::lock_key(event_id)),
+            StrategyName::LocalMutex => Some(format!("local-mutex:event:{event_id}")),
+            StrategyName::PgAdvisory => Some(format!("pg_advisory_xact_lock({event_id})")),
+            StrategyName::ForUpdate => Some(format!("events row {event_id}")),
+            StrategyName::Batched => Some(format!("events row {event_id}, once per batch")),
+            StrategyName::Etcd => Some(format!("etcd key {}", leased::lock_key(event_id))),
+            StrategyName::NoLock | StrategyName::Optimistic | StrategyName::Atomic => None,
         }
     }
 
-    pub fn info(self) -> StrategyInfo {
+    fn checks_its_write(self) -> bool {
+        matches!(self, StrategyName::Atomic | StrategyName::Optimistic)
+    }
+
+    fn info(self) -> StrategyInfo {
         StrategyInfo {
-            name: self.name(),
-            description: self.description(),
-            databases: self.databases(),
+            name: self,
+            description: self.description().to_string(),
+            databases: self.databases().iter().map(|b| b.wire()).collect(),
             expected: self.expected(),
         }
     }
 
-    /// The write itself refuses to act on a stale read (one conditional UPDATE, or a
-    /// compare-and-set on the version), so requests between read and write at the same time
-    /// cannot oversell: the experiments' timeline does not flag them.
-    pub fn checks_its_write(self) -> bool {
-        matches!(self, Strategy::Atomic | Strategy::Optimistic)
-    }
-
-    /// A 501 naming the databases that can run the strategy, when `running` cannot.
-    pub fn check_supported(self, running: Backend) -> Result<(), BookingError> {
+    fn check_supported(self, running: Backend) -> Result<(), BookingError> {
         if self.databases().contains(&running) {
             return Ok(());
         }
         let needs: Vec<String> = self.databases().iter().map(|b| b.to_string()).collect();
         Err(BookingError::Unsupported {
-            strategy: self.name(),
+            strategy: self,
             needs: needs.join(" or "),
             running: running.to_string(),
         })
     }
+}
 
-    pub async fn book(
-        self,
-        context: &BookingContext,
-        request: BookingRequest,
-    ) -> Result<Booking, BookingError> {
-        self.check_supported(context.store.backend())?;
-        let event_id = request.event_id;
-        // Dropping the booking's future on the deadline rolls its transaction back and releases
-        // its lease (`HeldLease` lets go on drop): nothing it held outlives the limit.
-        tokio::time::timeout(context.deadline, self.book_unbounded(context, request))
-            .await
-            .unwrap_or(Err(BookingError::DeadlineExceeded {
-                event_id,
-                limit: context.deadline,
-            }))
-    }
+/// Books with `strategy`, within the server's deadline.
+pub async fn book(
+    strategy: StrategyName,
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
+    strategy.check_supported(context.store.backend())?;
+    let event_id = request.event_id;
+    // Dropping the booking's future on the deadline rolls its transaction back and releases its
+    // lease (`HeldLease` lets go on drop): nothing it held outlives the limit.
+    tokio::time::timeout(context.deadline, book_unbounded(strategy, context, request))
+        .await
+        .unwrap_or(Err(BookingError::DeadlineExceeded {
+            event_id,
+            limit: context.deadline,
+        }))
+}
 
-    async fn book_unbounded(
-        self,
-        context: &BookingContext,
-        request: BookingRequest,
-    ) -> Result<Booking, BookingError> {
-        match self {
-            Strategy::NoLock => no_lock::book(context, request).await,
-            Strategy::LocalMutex => local_mutex::book(context, request).await,
-            Strategy::Redis => redis::book(context, request).await,
-            Strategy::Redlock => redlock::book(context, request).await,
-            Strategy::Fenced => fenced::book(context, request).await,
-            Strategy::PgAdvisory => pg_advisory::book(context, request).await,
-            Strategy::ForUpdate => for_update::book(context, request).await,
-            Strategy::Optimistic => optimistic::book(context, request).await,
-            Strategy::Atomic => atomic::book(context, request).await,
-            Strategy::Queue => queue::book(context, request).await,
-            Strategy::Batched => batched::book(context, request).await,
-            Strategy::Etcd => etcd::book(context, request).await,
-        }
+async fn book_unbounded(
+    strategy: StrategyName,
+    context: &BookingContext,
+    request: BookingRequest,
+) -> Result<Booking, BookingError> {
+    match strategy {
+        StrategyName::NoLock => no_lock::book(context, request).await,
+        StrategyName::LocalMutex => local_mutex::book(context, request).await,
+        StrategyName::Redis => redis::book(context, request).await,
+        StrategyName::Redlock => redlock::book(context, request).await,
+        StrategyName::Fenced => fenced::book(context, request).await,
+        StrategyName::PgAdvisory => pg_advisory::book(context, request).await,
+        StrategyName::ForUpdate => for_update::book(context, request).await,
+        StrategyName::Optimistic => optimistic::book(context, request).await,
+        StrategyName::Atomic => atomic::book(context, request).await,
+        StrategyName::Queue => queue::book(context, request).await,
+        StrategyName::Batched => batched::book(context, request).await,
+        StrategyName::Etcd => etcd::book(context, request).await,
     }
 }

@@ -5,12 +5,14 @@
 
 use crate::store::Booking;
 
-use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{
+    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
+};
 
 pub async fn read_wait_write(
     context: &BookingContext,
     request: &BookingRequest,
-    strategy: Strategy,
+    strategy: StrategyName,
 ) -> Result<Booking, BookingError> {
     let available = context.store.read_available(request.event_id).await?;
     request.trace.read();

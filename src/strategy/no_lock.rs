@@ -2,7 +2,7 @@
 
 use crate::store::Booking;
 
-use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{naive, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "No protection. Every request reads how many tickets are left, \
     waits the race window, then writes that number minus one. Requests that read before the first \
@@ -14,5 +14,5 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
-    naive::read_wait_write(context, &request, Strategy::NoLock).await
+    naive::read_wait_write(context, &request, StrategyName::NoLock).await
 }

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use crate::store::{in_write_transaction, insert_booking, on_pool, Booking};
 
-use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{
+    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
+};
 
 pub const DESCRIPTION: &str = "Read the count and a version number, then write only WHERE version \
     is still the one read (compare-and-set); if someone wrote first, read again and retry, a \
@@ -63,7 +65,7 @@ async fn attempt(
     let available = tickets_left(row.map(|(available, _)| available), event_id)?;
     let version = row.map(|(_, version)| version);
     race_window(request.race_window).await;
-    let booking = context.new_booking(request, Strategy::Optimistic, None);
+    let booking = context.new_booking(request, StrategyName::Optimistic, None);
     let trace = &request.trace;
     trace.write_started();
     let id = in_write_transaction!(store, tx => {

@@ -6,7 +6,9 @@
 
 use crate::store::{insert_booking, Booking, Pool};
 
-use super::{race_window, tickets_left, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{
+    race_window, tickets_left, BookingContext, BookingError, BookingRequest, Registry, StrategyName,
+};
 
 pub const DESCRIPTION: &str = "pg_advisory_xact_lock(event id) at the start of the booking \
     transaction: a named lock kept by Postgres and released at commit, rollback or disconnect. \
@@ -28,11 +30,11 @@ async fn book_in_transaction(
     request: &BookingRequest,
 ) -> Result<Booking, BookingError> {
     let Pool::Postgres(pool) = context.store.pool() else {
-        return Err(Strategy::PgAdvisory
+        return Err(StrategyName::PgAdvisory
             .check_supported(context.store.backend())
             .expect_err("pg-advisory runs on Postgres only"));
     };
-    let booking = context.new_booking(request, Strategy::PgAdvisory, None);
+    let booking = context.new_booking(request, StrategyName::PgAdvisory, None);
     let trace = &request.trace;
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -3,7 +3,7 @@
 use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{naive, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "A fair FIFO lock on the first Redis node: each request takes a \
     ticket, waits its turn asleep, and is woken when the holder hands the lock on, instead of \
@@ -20,8 +20,8 @@ pub async fn book(
         &context.single_node,
         Acquire::Fair,
         &request,
-        Strategy::Queue,
-        |_| naive::read_wait_write(context, &request, Strategy::Queue),
+        StrategyName::Queue,
+        |_| naive::read_wait_write(context, &request, StrategyName::Queue),
     )
     .await
 }

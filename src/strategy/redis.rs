@@ -3,7 +3,7 @@
 use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{naive, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <random value> NX PX \
     ttl, released by a script that deletes the key only if it still holds our value. Requests for \
@@ -20,8 +20,8 @@ pub async fn book(
         &context.single_node,
         Acquire::Plain,
         &request,
-        Strategy::Redis,
-        |_| naive::read_wait_write(context, &request, Strategy::Redis),
+        StrategyName::Redis,
+        |_| naive::read_wait_write(context, &request, StrategyName::Redis),
     )
     .await
 }

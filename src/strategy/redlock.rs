@@ -3,7 +3,7 @@
 use crate::store::Booking;
 
 use super::leased::{under_lease, Acquire};
-use super::{naive, BookingContext, BookingError, BookingRequest, Strategy};
+use super::{naive, BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "The same SET NX PX lock on N independent Redis nodes, asked in \
     parallel: it is held when a majority (N/2+1) granted it and the time left, TTL minus the time \
@@ -21,8 +21,8 @@ pub async fn book(
         &context.redlock,
         Acquire::Plain,
         &request,
-        Strategy::Redlock,
-        |_| naive::read_wait_write(context, &request, Strategy::Redlock),
+        StrategyName::Redlock,
+        |_| naive::read_wait_write(context, &request, StrategyName::Redlock),
     )
     .await
 }

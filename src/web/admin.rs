@@ -13,6 +13,7 @@
 //! SHA-256 digests in constant time, which leaks neither the position of the first wrong byte nor
 //! the token's length.
 
+use oversold_api::ErrorCode;
 use std::net::SocketAddr;
 
 use actix_web::cookie::{time, Cookie, SameSite};
@@ -191,7 +192,10 @@ pub async fn login(
     let cookie = session_cookie(&req, session).max_age(max_age).finish();
     let mut response = back_to_dashboard();
     response.add_cookie(&cookie).map_err(|e| {
-        ApiError::bad_request("invalid_input", format!("could not set the cookie: {e}"))
+        ApiError::bad_request(
+            ErrorCode::InvalidInput,
+            format!("could not set the cookie: {e}"),
+        )
     })?;
     Ok(response)
 }

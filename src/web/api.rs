@@ -4,13 +4,14 @@
 //! Input is validated before anything is written, so a bad request never changes the database.
 
 use actix_web::{web, HttpResponse};
+use oversold_api::ErrorCode;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::config::{check_range, CAPACITY};
 use crate::lock::LockError;
 use crate::store::{Audit, Event, UnknownEvent};
-use crate::strategy::{BookingRequest, Strategy};
+use crate::strategy::{BookingRequest, Registry, StrategyName};
 use crate::trace::{Marks, Trace};
 use crate::web::ApiError;
 use crate::web::AppState;
@@ -64,7 +65,7 @@ pub async fn create_event(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0.ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_input",
+            ErrorCode::InvalidInput,
             r#"send a JSON body like {"name": "Concert", "capacity": 100}"#,
         )
     })?;
@@ -115,7 +116,7 @@ pub async fn reset_all(
 }
 
 pub async fn strategies() -> HttpResponse {
-    let all: Vec<_> = Strategy::ALL.iter().map(|s| s.info()).collect();
+    let all: Vec<_> = StrategyName::ALL.iter().map(|s| s.info()).collect();
     HttpResponse::Ok().json(all)
 }
 
@@ -131,7 +132,7 @@ pub async fn book_no_lock(
     knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
-    book_with(Strategy::NoLock, state, id.into_inner(), knobs, body).await
+    book_with(StrategyName::NoLock, state, id.into_inner(), knobs, body).await
 }
 
 pub async fn book_with_lock(
@@ -140,7 +141,7 @@ pub async fn book_with_lock(
     knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
-    book_with(Strategy::Redis, state, id.into_inner(), knobs, body).await
+    book_with(StrategyName::Redis, state, id.into_inner(), knobs, body).await
 }
 
 pub async fn book(
@@ -150,13 +151,9 @@ pub async fn book(
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let strategy = Strategy::from_name(&name).ok_or_else(|| {
-        let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
-        ApiError::NotFound(format!(
-            "unknown strategy {name:?}; the strategies are: {}",
-            known.join(", ")
-        ))
-    })?;
+    let strategy: StrategyName = name
+        .parse()
+        .map_err(|unknown: oversold_api::UnknownName| ApiError::NotFound(unknown.to_string()))?;
     book_with(strategy, state, id, knobs, body).await
 }
 
@@ -170,7 +167,7 @@ struct Booked {
 }
 
 async fn book_with(
-    strategy: Strategy,
+    strategy: StrategyName,
     state: web::Data<AppState>,
     event_id: i64,
     knobs: Result<Knobs, ApiError>,
@@ -178,19 +175,18 @@ async fn book_with(
 ) -> Result<HttpResponse, ApiError> {
     let trace = Trace::start(state.instance());
     let result = match booking_request(&state, event_id, knobs, body, &trace) {
-        Ok(request) => strategy
-            .book(&state.booking, request)
+        Ok(request) => crate::strategy::book(strategy, &state.booking, request)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let marks = trace.finish();
     let error = result.as_ref().err();
-    let outcome = error.map_or("booked", ApiError::code);
+    let outcome = error.map_or("booked", |e| e.code().as_str());
     let lock_error = error.and_then(ApiError::lock_error);
     state
         .metrics
-        .record_booking(strategy.name(), &marks, outcome, lock_error);
+        .record_booking(strategy.as_str(), &marks, outcome, lock_error);
     log_booking(&state, strategy, event_id, &marks, outcome, lock_error);
     Ok(match result {
         Ok(booking) => HttpResponse::Created().json(Booked {
@@ -232,7 +228,7 @@ fn booking_request(
 /// its lease ran out before the release, so another request may have held it too).
 fn log_booking(
     state: &AppState,
-    strategy: Strategy,
+    strategy: StrategyName,
     event_id: i64,
     marks: &Marks,
     outcome: &str,
@@ -245,7 +241,7 @@ fn log_booking(
         ($level:ident, $message:literal) => {
             tracing::$level!(
                 instance = %state.instance(),
-                strategy = strategy.name(),
+                strategy = strategy.as_str(),
                 event_id,
                 lock_key,
                 token = marks.fence_token,
@@ -267,7 +263,7 @@ fn log_booking(
 /// A capacity on create, reset and the dashboard's reset form, checked the same way everywhere.
 pub(super) fn check_capacity(capacity: i64) -> Result<i64, ApiError> {
     check_range("capacity", capacity, &CAPACITY)
-        .map_err(|m| ApiError::bad_request("invalid_input", m))
+        .map_err(|m| ApiError::bad_request(ErrorCode::InvalidInput, m))
 }
 
 /// A short single-line text: trimmed, 1 to 100 characters, no control characters, and none of
@@ -278,7 +274,7 @@ fn clean_text(field: &str, value: &str) -> Result<String, ApiError> {
     let chars = value.chars().count();
     if chars == 0 || chars > 100 || value.chars().any(|c| c.is_control() || invisible(c)) {
         return Err(ApiError::bad_request(
-            "invalid_input",
+            ErrorCode::InvalidInput,
             format!(
                 "{field} must be 1 to 100 characters on one line, without control or invisible \
                  formatting characters"

@@ -11,7 +11,7 @@ use std::time::Duration;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+use oversold_api::{ErrorBody, ErrorCode};
 
 use crate::experiment::ExperimentError;
 use crate::lock::LockError;
@@ -23,7 +23,7 @@ use crate::trace::Marks;
 pub enum ApiError {
     /// Input the API cannot accept; `code` names the kind (`invalid_input`, `invalid_json`, ...).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
 
     #[error("{0}")]
     NotFound(String),
@@ -62,7 +62,9 @@ impl From<UnknownEvent> for ApiError {
 impl From<ExperimentError> for ApiError {
     fn from(error: ExperimentError) -> ApiError {
         match error {
-            ExperimentError::Invalid(message) => ApiError::bad_request("invalid_input", message),
+            ExperimentError::Invalid(message) => {
+                ApiError::bad_request(ErrorCode::InvalidInput, message)
+            }
             ExperimentError::UnknownEvent(unknown) => unknown.into(),
             ExperimentError::Booking(e) => ApiError::Booking(e),
             ExperimentError::Database(e) => ApiError::Database(e),
@@ -70,17 +72,8 @@ impl From<ExperimentError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: String,
-    /// What happened inside a booking that failed (booking routes only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trace: Option<&'a Marks>,
-}
-
 impl ApiError {
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::BadRequest {
             code,
             message: message.into(),
@@ -88,17 +81,17 @@ impl ApiError {
     }
 
     /// The stable machine-readable name clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest { code, .. } => code,
-            ApiError::NotFound(_) => "not_found",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::BadRequest { code, .. } => *code,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Booking(e) => e.code(),
-            ApiError::Database(_) => "database_error",
+            ApiError::Database(_) => ErrorCode::DatabaseError,
         }
     }
 
@@ -180,7 +173,7 @@ impl ApiError {
     pub fn response(&self, trace: Option<&Marks>) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = ?self, code = self.code(), "request failed");
+            tracing::error!(error = ?self, code = %self.code(), "request failed");
         }
         let message = match self {
             // The user gets a plain sentence; the details went to the log above.
@@ -208,7 +201,7 @@ impl ApiError {
         response.json(ErrorBody {
             error: self.code(),
             message,
-            trace,
+            trace: trace.cloned(),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use oversold_api::ErrorCode;
 
 use crate::experiment::{storage, Experiment, ExperimentInput, Spec};
 use crate::web::ApiError;
@@ -21,7 +22,7 @@ pub async fn run(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0.ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_input",
+            ErrorCode::InvalidInput,
             r#"send a JSON body like {"strategy": "no-lock", "requests": 10, "capacity": 1}"#,
         )
     })?;

@@ -6,6 +6,7 @@
 //! `enctype=text/plain` form out of the JSON API, and where the booking knobs are capped for
 //! callers without the admin token.
 
+use oversold_api::ErrorCode;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -82,7 +83,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("invalid_body", format!("could not read the body: {e}"))
+                    ApiError::bad_request(
+                        ErrorCode::InvalidBody,
+                        format!("could not read the body: {e}"),
+                    )
                 })?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(too_large);
@@ -97,14 +101,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             }
             let invalid = |e: serde_json::Error| {
                 ApiError::bad_request(
-                    "invalid_json",
+                    ErrorCode::InvalidJson,
                     format!("the body is not the JSON this route takes: {e}"),
                 )
             };
             // Only an object: serde would also read a struct from `[]` or a field list.
             if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
                 return Err(ApiError::bad_request(
-                    "invalid_json",
+                    ErrorCode::InvalidJson,
                     "the body must be a JSON object, e.g. {\"customer\": \"Ada\"}",
                 ));
             }
@@ -126,7 +130,7 @@ pub struct NoFields {}
 pub fn configure_errors(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|err, req| {
         ApiError::bad_request(
-            "invalid_path",
+            ErrorCode::InvalidPath,
             format!(
                 "{} has a malformed part: {err}; ids are whole numbers",
                 req.path()
@@ -135,7 +139,7 @@ pub fn configure_errors(cfg: &mut web::ServiceConfig) {
         .into()
     }))
     .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("invalid_query", format!("bad query string: {err}")).into()
+        ApiError::bad_request(ErrorCode::InvalidQuery, format!("bad query string: {err}")).into()
     }))
     .app_data(
         web::FormConfig::default()
@@ -151,7 +155,9 @@ pub fn configure_errors(cfg: &mut web::ServiceConfig) {
                         .to_string(),
                 )
                 .into(),
-                err => ApiError::bad_request("invalid_form", format!("bad form: {err}")).into(),
+                err => {
+                    ApiError::bad_request(ErrorCode::InvalidForm, format!("bad form: {err}")).into()
+                }
             }),
     );
 }
@@ -184,7 +190,9 @@ impl FromRequest for Knobs {
 
 fn knobs(req: &HttpRequest) -> Result<Knobs, ApiError> {
     let raw = web::Query::<RawKnobs>::from_query(req.query_string())
-        .map_err(|e| ApiError::bad_request("invalid_query", format!("bad query string: {e}")))?
+        .map_err(|e| {
+            ApiError::bad_request(ErrorCode::InvalidQuery, format!("bad query string: {e}"))
+        })?
         .into_inner();
     let race_window = raw
         .race_window_ms
@@ -220,5 +228,5 @@ fn knobs(req: &HttpRequest) -> Result<Knobs, ApiError> {
 }
 
 fn knob(name: &str, value: u64, range: &RangeInclusive<u64>) -> Result<u64, ApiError> {
-    check_range(name, value, range).map_err(|m| ApiError::bad_request("invalid_knob", m))
+    check_range(name, value, range).map_err(|m| ApiError::bad_request(ErrorCode::InvalidKnob, m))
 }

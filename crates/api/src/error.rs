@@ -34,6 +34,8 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    /// 415: a body of a type the route does not take (a form or text/plain on a JSON route).
+    UnsupportedMediaType,
     /// 409: no ticket left.
     SoldOut,
     /// 409: a late lock holder turned away by the fencing check.
@@ -46,8 +48,12 @@ pub enum ErrorCode {
     QuorumUnavailable,
     /// 503: the Redis node could not be reached.
     RedisUnavailable,
+    /// 503: no etcd endpoint is configured, or etcd refused the lock's request.
+    EtcdUnavailable,
     /// 503: optimistic writes kept losing until their attempts ran out.
     Contention,
+    /// 503: the booking ran past the server's deadline and was abandoned, nothing booked.
+    BookingTimeout,
     /// 501: the strategy cannot run on this server's database.
     UnsupportedStrategy,
     /// 500 (or 503 when the database cannot be reached).
@@ -68,13 +74,16 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::SoldOut,
         ErrorCode::StaleFence,
         ErrorCode::LockExpired,
         ErrorCode::LockTimeout,
         ErrorCode::QuorumUnavailable,
         ErrorCode::RedisUnavailable,
+        ErrorCode::EtcdUnavailable,
         ErrorCode::Contention,
+        ErrorCode::BookingTimeout,
         ErrorCode::UnsupportedStrategy,
         ErrorCode::DatabaseError,
     ];
@@ -93,13 +102,16 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::SoldOut => "sold_out",
             ErrorCode::StaleFence => "stale_fence",
             ErrorCode::LockExpired => "lock_expired",
             ErrorCode::LockTimeout => "lock_timeout",
             ErrorCode::QuorumUnavailable => "quorum_unavailable",
             ErrorCode::RedisUnavailable => "redis_unavailable",
+            ErrorCode::EtcdUnavailable => "etcd_unavailable",
             ErrorCode::Contention => "contention",
+            ErrorCode::BookingTimeout => "booking_timeout",
             ErrorCode::UnsupportedStrategy => "unsupported_strategy",
             ErrorCode::DatabaseError => "database_error",
         }
@@ -142,7 +154,7 @@ pub struct ErrorBody {
 
 /// A name that is none of the known ones; the message lists them.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {given:?}; the {what}s are: {known}")]
+#[error("unknown {what} {given:?}; choose one of: {known}")]
 pub struct UnknownName {
     what: &'static str,
     given: String,

@@ -24,6 +24,8 @@ pub enum StrategyName {
     Optimistic,
     Atomic,
     Queue,
+    Batched,
+    Etcd,
 }
 
 impl StrategyName {
@@ -39,6 +41,8 @@ impl StrategyName {
         StrategyName::Optimistic,
         StrategyName::Atomic,
         StrategyName::Queue,
+        StrategyName::Batched,
+        StrategyName::Etcd,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,8 @@ impl StrategyName {
             StrategyName::Optimistic => "optimistic",
             StrategyName::Atomic => "atomic",
             StrategyName::Queue => "queue",
+            StrategyName::Batched => "batched",
+            StrategyName::Etcd => "etcd",
         }
     }
 

@@ -5,6 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use oversold_api::ErrorCode;
 use serde::Deserialize;
 
 use crate::config::CAPACITY;
@@ -34,7 +35,7 @@ pub async fn reset_one(
         None | Some("") => None,
         Some(text) => Some(check_capacity(text.parse::<i64>().map_err(|_| {
             ApiError::bad_request(
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 format!(
                     "capacity must be a whole number from {} to {}",
                     CAPACITY.start(),

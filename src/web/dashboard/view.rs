@@ -2,7 +2,7 @@
 
 use crate::experiment::{timeline, Answer, Experiment, Summary, Verdict};
 use crate::store::{Audit, Event};
-use crate::strategy::{Expected, Strategy};
+use crate::strategy::{Expected, Outcome, Registry, StrategyName};
 
 /// One event in the live table.
 pub struct EventRow {
@@ -55,14 +55,14 @@ pub struct StrategyRow {
 
 impl StrategyRow {
     pub fn all(running: crate::store::Backend, history: &[Summary]) -> Vec<StrategyRow> {
-        Strategy::ALL
+        StrategyName::ALL
             .iter()
             .map(|s| StrategyRow {
-                name: s.name(),
+                name: s.as_str(),
                 description: s.description(),
                 expected: s.expected(),
                 supported: s.databases().contains(&running),
-                latest: history.iter().find(|h| h.strategy == s.name()).cloned(),
+                latest: history.iter().find(|h| h.strategy == s.as_str()).cloned(),
             })
             .collect()
     }
@@ -79,13 +79,13 @@ pub struct ExperimentView {
 
 impl ExperimentView {
     pub fn new(experiment: Experiment) -> ExperimentView {
-        let strategy = Strategy::from_name(&experiment.summary.strategy);
+        let strategy = &experiment.summary.strategy.parse::<StrategyName>().ok();
         ExperimentView {
-            description: strategy.map_or("", Strategy::description),
+            description: strategy.map_or("", Registry::description),
             tally: experiment.tally(),
             timeline: timeline::svg(
                 &experiment.answers,
-                strategy.is_some_and(Strategy::checks_its_write),
+                strategy.is_some_and(Registry::checks_its_write),
             ),
             rows: experiment.answers.iter().map(AnswerRow::new).collect(),
             summary: experiment.summary,
@@ -167,11 +167,10 @@ impl StrategyRow {
     }
 }
 
-fn expectation(expected: &str) -> &'static str {
+fn expectation(expected: Outcome) -> &'static str {
     match expected {
-        "safe" => "safe",
-        "oversells" => "oversells",
-        "stale_rejected" => "late holder refused",
-        _ => "?",
+        Outcome::Safe => "safe",
+        Outcome::Oversells => "oversells",
+        Outcome::StaleRejected => "late holder refused",
     }
 }
