@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # oversold in a container: a release build of the workspace (server + test_concurrent) on a small
-# Debian runtime. docker-compose.yml runs two of these next to 5 Redis nodes and Postgres.
+# Debian runtime. docker-compose.yml runs two of these next to 5 Redis nodes, 3 etcd members and
+# Postgres. The etcd strategy speaks etcd's JSON gateway over HTTP, so no protoc is needed here.
 #
 # Migrations and templates are compiled into the binary; static/ is copied for the files served
 # from disk. The image binds 0.0.0.0:8080, so the server requires ADMIN_TOKEN (it refuses to

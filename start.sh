@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # start.sh: the one command a workshop needs.
 #
-# Starts 5 Redis nodes (127.0.0.1:7001-7005), builds oversold in release mode and starts two
+# Starts 5 Redis nodes (127.0.0.1:7001-7005) and a 3-member etcd cluster (clients on
+# 127.0.0.1:7201-7203, peers on :7301-7303), builds oversold in release mode and starts two
 # app instances (127.0.0.1:8080 and :8081) over one database, then waits until both answer
 # GET /health. Everything it starts is recorded in pidfiles under .run/, which is what
 # ./stop.sh stops. Running it again while things run reuses what is already there.
@@ -15,6 +16,9 @@ Usage: ./start.sh [--help]
 Starts the oversold lab on this machine:
   - 5 Redis nodes on 127.0.0.1:7001..7005 (no persistence; never port 6379),
     installing redis-server with the system package manager when it is missing;
+  - a 3-member etcd cluster for the etcd strategy: clients on 127.0.0.1:7201..7203, peers on
+    127.0.0.1:7301..7303, data in .run/etcd-<name>/ (never etcd's own 2379/2380, so an etcd
+    the machine already runs is left alone), installing etcd-server when it is missing;
   - a release build (cargo build --release -p oversold -p test_concurrent);
   - two app instances on http://127.0.0.1:8080 and http://127.0.0.1:8081 over one database
     (SQLite in data/oversold.db unless DATABASE_URL is set);
@@ -32,6 +36,9 @@ Environment:
                      passed to both app instances as they are
   APP_START_TIMEOUT  seconds to wait for each /health     (default 60)
   REDIS_SERVER       redis-server binary to use           (default redis-server)
+  ETCD_CLIENT_BASE_PORT  first etcd client port           (default 7201)
+  ETCD_PEER_BASE_PORT    first etcd peer port             (default 7301)
+  ETCD               etcd binary to use                   (default etcd)
 
 Examples:
   ./start.sh
@@ -58,6 +65,10 @@ REDIS_NODES=${REDIS_NODES:-5}
 APP_PORTS=${APP_PORTS:-8080,8081}
 APP_START_TIMEOUT=${APP_START_TIMEOUT:-60}
 REDIS_SERVER=${REDIS_SERVER:-redis-server}
+ETCD_CLIENT_BASE_PORT=${ETCD_CLIENT_BASE_PORT:-7201}
+ETCD_PEER_BASE_PORT=${ETCD_PEER_BASE_PORT:-7301}
+ETCD_MEMBERS=3
+ETCD=${ETCD:-etcd}
 DATABASE_URL=${DATABASE_URL:-sqlite://data/oversold.db}
 APP_BIN=target/release/oversold
 
@@ -104,6 +115,30 @@ our_app() {
     local pid
     pid=$(live_pid "$RUN_DIR/app-$1.pid") || return 1
     [[ $(proc_args "$pid") == *oversold* ]]
+}
+
+# Is the etcd member whose client port is $1 one that start.sh started?
+our_etcd() {
+    local pid
+    pid=$(live_pid "$RUN_DIR/etcd-$1.pid") || return 1
+    local args
+    args=$(proc_args "$pid")
+    [[ $args == *etcd* && $args == *"127.0.0.1:$1"* ]]
+}
+
+# GET http://127.0.0.1:$1/health of an etcd member says healthy (it has a leader)?
+etcd_healthy() {
+    local body
+    if command -v curl >/dev/null 2>&1; then
+        body=$(curl -fsS --max-time 2 --noproxy "*" "http://127.0.0.1:$1/health" 2>/dev/null) || return 1
+    else
+        body=$(
+            exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+            printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$1" >&3
+            timeout 2 cat <&3
+        ) 2>/dev/null || return 1
+    fi
+    [[ $body == *'"health":"true"'* ]]
 }
 
 # Answers PONG on port $1?
@@ -154,6 +189,36 @@ install_redis() {
     fi
 }
 
+# Installs etcd (Debian's etcd-server and etcd-client) with the system package manager.
+install_etcd() {
+    if command -v apt-get >/dev/null 2>&1; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update &&
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-server etcd-client
+    elif command -v dnf >/dev/null 2>&1; then
+        as_root dnf install -y etcd
+    elif command -v brew >/dev/null 2>&1; then
+        brew install etcd
+    else
+        return 1
+    fi
+}
+
+ensure_etcd() {
+    if command -v "$ETCD" >/dev/null 2>&1; then
+        info "using $(command -v "$ETCD") ($("$ETCD" --version 2>/dev/null | head -n 1))"
+        return
+    fi
+    say "$ETCD is not installed: installing it with the system package manager"
+    info "(a distribution package may also start its own etcd service on 2379/2380; the lab never uses that one)"
+    if install_etcd && command -v "$ETCD" >/dev/null 2>&1; then
+        info "installed $(command -v "$ETCD")"
+        return
+    fi
+    die "could not install etcd. Install it yourself (Debian/Ubuntu: sudo apt-get install etcd-server
+       etcd-client; Fedora: sudo dnf install etcd; macOS: brew install etcd), or set ETCD to its
+       path, then run ./start.sh again."
+}
+
 ensure_redis_server() {
     if command -v "$REDIS_SERVER" >/dev/null 2>&1; then
         info "using $(command -v "$REDIS_SERVER") ($("$REDIS_SERVER" --version | head -n 1))"
@@ -180,26 +245,35 @@ ensure_redis_server() {
 
 is_uint "$REDIS_BASE_PORT" || die "REDIS_BASE_PORT must be a port number (got '$REDIS_BASE_PORT')"
 { is_uint "$REDIS_NODES" && ((REDIS_NODES >= 1)); } || die "REDIS_NODES must be at least 1 (got '$REDIS_NODES')"
+is_uint "$ETCD_CLIENT_BASE_PORT" || die "ETCD_CLIENT_BASE_PORT must be a port number (got '$ETCD_CLIENT_BASE_PORT')"
+is_uint "$ETCD_PEER_BASE_PORT" || die "ETCD_PEER_BASE_PORT must be a port number (got '$ETCD_PEER_BASE_PORT')"
 is_uint "$APP_START_TIMEOUT" || die "APP_START_TIMEOUT must be a number of seconds (got '$APP_START_TIMEOUT')"
 
 redis_ports=()
 for ((i = 0; i < REDIS_NODES; i++)); do
     redis_ports+=($((REDIS_BASE_PORT + i)))
 done
+etcd_client_ports=()
+etcd_peer_ports=()
+for ((i = 0; i < ETCD_MEMBERS; i++)); do
+    etcd_client_ports+=($((ETCD_CLIENT_BASE_PORT + i)))
+    etcd_peer_ports+=($((ETCD_PEER_BASE_PORT + i)))
+done
 IFS=',' read -r -a app_ports <<<"${APP_PORTS// /}"
 ((${#app_ports[@]} >= 1)) || die "APP_PORTS must list at least one port (got '$APP_PORTS')"
 
 seen=" "
-for port in "${redis_ports[@]}" "${app_ports[@]}"; do
+for port in "${redis_ports[@]}" "${app_ports[@]}" "${etcd_client_ports[@]}" "${etcd_peer_ports[@]}"; do
     { is_uint "$port" && ((port >= 1 && port <= 65535)); } || die "'$port' is not a valid port number"
     [[ $port != 6379 ]] || die "port 6379 is the default Redis port: the lab never uses it. Pick other ports (REDIS_BASE_PORT, APP_PORTS)."
-    [[ $seen != *" $port "* ]] || die "port $port is listed twice (REDIS_BASE_PORT=$REDIS_BASE_PORT REDIS_NODES=$REDIS_NODES APP_PORTS=$APP_PORTS)"
+    [[ $port != 2379 && $port != 2380 ]] || die "port $port is etcd's default port: the lab never uses it, so an etcd the machine runs is left alone. Pick other ports (ETCD_CLIENT_BASE_PORT, ETCD_PEER_BASE_PORT)."
+    [[ $seen != *" $port "* ]] || die "port $port is listed twice (REDIS_BASE_PORT=$REDIS_BASE_PORT REDIS_NODES=$REDIS_NODES APP_PORTS=$APP_PORTS ETCD_CLIENT_BASE_PORT=$ETCD_CLIENT_BASE_PORT ETCD_PEER_BASE_PORT=$ETCD_PEER_BASE_PORT)"
     seen+="$port "
 done
 
 mkdir -p "$RUN_DIR"
 
-say "Checking ports (Redis ${redis_ports[*]}; apps ${app_ports[*]})"
+say "Checking ports (Redis ${redis_ports[*]}; etcd ${etcd_client_ports[*]} and peers ${etcd_peer_ports[*]}; apps ${app_ports[*]})"
 redis_to_start=()
 for port in "${redis_ports[@]}"; do
     if our_redis "$port"; then
@@ -216,6 +290,26 @@ for port in "${redis_ports[@]}"; do
        Then stop it, or move the Redis nodes:   REDIS_BASE_PORT=7101 ./start.sh"
     fi
     redis_to_start+=("$port")
+done
+etcd_to_start=()
+for ((i = 0; i < ETCD_MEMBERS; i++)); do
+    port=${etcd_client_ports[$i]}
+    if our_etcd "$port"; then
+        info "etcd member on $port already runs (pid $(live_pid "$RUN_DIR/etcd-$port.pid")): reusing it"
+        continue
+    fi
+    if [[ -e $RUN_DIR/etcd-$port.pid ]]; then
+        info "removing stale pidfile $RUN_DIR/etcd-$port.pid"
+        rm -f "$RUN_DIR/etcd-$port.pid"
+    fi
+    for taken in "$port" "${etcd_peer_ports[$i]}"; do
+        if port_open "$taken"; then
+            die "port $taken is already in use by a process that start.sh did not start.
+       See who: ss -ltnp 'sport = :$taken'   (or: lsof -i :$taken)
+       Then stop it, or move the etcd members:   ETCD_CLIENT_BASE_PORT=7211 ETCD_PEER_BASE_PORT=7311 ./start.sh"
+        fi
+    done
+    etcd_to_start+=("$i")
 done
 apps_to_start=()
 for port in "${app_ports[@]}"; do
@@ -269,6 +363,56 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+# The etcd cluster: three members named m1..m3 that know each other from the start. A member
+# started again finds its data in .run/etcd-<name>/ and rejoins; the --initial-* flags only
+# matter the first time.
+
+# setsid (Linux) puts a process in its own session, so that neither closing this terminal nor
+# Ctrl-C in it reaches it; nohup covers systems without setsid. Both exec, so $! is the process.
+if command -v setsid >/dev/null 2>&1; then
+    detach=(nohup setsid)
+else
+    detach=(nohup)
+fi
+
+etcd_urls=""
+initial_cluster=""
+for ((i = 0; i < ETCD_MEMBERS; i++)); do
+    etcd_urls+="${etcd_urls:+,}http://127.0.0.1:${etcd_client_ports[$i]}"
+    initial_cluster+="${initial_cluster:+,}m$((i + 1))=http://127.0.0.1:${etcd_peer_ports[$i]}"
+done
+
+if ((${#etcd_to_start[@]} > 0)); then
+    say "Starting ${#etcd_to_start[@]} etcd member(s)"
+    ensure_etcd
+    for i in "${etcd_to_start[@]}"; do
+        name=m$((i + 1))
+        client=${etcd_client_ports[$i]}
+        peer=${etcd_peer_ports[$i]}
+        "${detach[@]}" "$ETCD" --name "$name" --data-dir "$RUN_DIR/etcd-$name" \
+            --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
+            --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+            --initial-cluster "$initial_cluster" --initial-cluster-token oversold-lab \
+            --initial-cluster-state new >"$RUN_DIR/etcd-$client.log" 2>&1 </dev/null &
+        echo "$!" >"$RUN_DIR/etcd-$client.pid"
+        info "etcd $name started (pid $!, clients on $client, peers on $peer, log $RUN_DIR/etcd-$client.log)"
+    done
+    for port in "${etcd_client_ports[@]}"; do
+        for ((t = 0; t < 300; t++)); do
+            etcd_healthy "$port" && break
+            sleep 0.1
+        done
+        if ! etcd_healthy "$port"; then
+            tail -n 20 "$RUN_DIR/etcd-$port.log" >&2 2>/dev/null || true
+            die "the etcd member on port $port is not healthy after 30s; see $RUN_DIR/etcd-$port.log"
+        fi
+        info "etcd on $port: healthy (pid $(live_pid "$RUN_DIR/etcd-$port.pid" || echo '?'))"
+    done
+else
+    say "All ${#etcd_client_ports[@]} etcd members already run"
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Build.
 
 if ((${#apps_to_start[@]} > 0)); then
@@ -293,13 +437,6 @@ if [[ $DATABASE_URL == sqlite:* ]]; then
     mkdir -p data
 fi
 
-# setsid (Linux) puts the instance in its own session, so that neither closing this terminal nor
-# Ctrl-C in it reaches the app; nohup covers systems without setsid. Both exec, so $! is the app.
-if command -v setsid >/dev/null 2>&1; then
-    detach=(nohup setsid)
-else
-    detach=(nohup)
-fi
 
 wait_for_health() { # port pid
     local port=$1 pid=$2 log=$RUN_DIR/app-$1.log deadline=$((SECONDS + APP_START_TIMEOUT))
@@ -338,6 +475,7 @@ for port in "${app_ports[@]}"; do
         env BIND="127.0.0.1:$port" \
             DATABASE_URL="$DATABASE_URL" \
             REDIS_URLS="$redis_urls" \
+            ETCD_ENDPOINTS="$etcd_urls" \
             INSTANCE_NAME="app-$port" \
             PEERS="$peers" \
             RUST_LOG="${RUST_LOG:-info}" \
@@ -364,7 +502,8 @@ oversold is running.
   Dashboard:   http://127.0.0.1:${app_ports[0]}/
   Instances:   ${targets//,/  }   (one database: $(redact "$DATABASE_URL"))
   Redis nodes: ${redis_urls//,/ }
-  Logs:        $RUN_DIR/app-*.log, $RUN_DIR/redis-*.log
+  etcd:        ${etcd_urls//,/ }
+  Logs:        $RUN_DIR/app-*.log, $RUN_DIR/redis-*.log, $RUN_DIR/etcd-*.log
 
 Next, make ten requests fight over the last ticket:
 

@@ -10,11 +10,13 @@ usage() {
     cat <<'EOF'
 Usage: ./stop.sh [--help]
 
-Stops the app instances and Redis nodes that ./start.sh started, using the pidfiles in .run/
-(app-<port>.pid, redis-<port>.pid): apps first, then Redis. Each process gets SIGTERM and up to
+Stops the app instances, Redis nodes and etcd members that ./start.sh started, using the
+pidfiles in .run/ (app-<port>.pid, redis-<port>.pid, etcd-<port>.pid): apps first, then Redis,
+then etcd. Each process gets SIGTERM and up to
 STOP_TIMEOUT seconds (default 10) to exit before SIGKILL. Stale pidfiles are removed.
-Nothing else is touched: not a Redis on 6379, not your database, not data/ (the SQLite file
-survives, so the next ./start.sh continues where you left off), not the logs in .run/.
+Nothing else is touched: not a Redis on 6379, not an etcd on 2379, not your database, not data/
+(the SQLite file survives, so the next ./start.sh continues where you left off), not the logs
+or the etcd data in .run/.
 EOF
 }
 
@@ -50,6 +52,7 @@ matches() {
     case $kind in
         app) [[ $args == *oversold* ]] ;;
         redis) [[ $args == *server* && ($args == *":$port"* || $args == *"--port $port"*) ]] ;;
+        etcd) [[ $args == *etcd* && $args == *"127.0.0.1:$port"* ]] ;;
         *) return 1 ;;
     esac
 }
@@ -98,6 +101,7 @@ stop_pidfile() { # kind pidfile
     case $kind in
         app) info "stopped app instance on port $port (pid $pid)" ;;
         redis) info "stopped Redis node on port $port (pid $pid)" ;;
+        etcd) info "stopped etcd member on port $port (pid $pid)" ;;
     esac
     stopped=$((stopped + 1))
 }
@@ -110,9 +114,10 @@ fi
 shopt -s nullglob
 app_files=("$RUN_DIR"/app-*.pid)
 redis_files=("$RUN_DIR"/redis-*.pid)
+etcd_files=("$RUN_DIR"/etcd-*.pid)
 shopt -u nullglob
 
-if ((${#app_files[@]} + ${#redis_files[@]} == 0)); then
+if ((${#app_files[@]} + ${#redis_files[@]} + ${#etcd_files[@]} == 0)); then
     say "Nothing to stop: no pidfiles under $RUN_DIR/"
     exit 0
 fi
@@ -127,6 +132,12 @@ if ((${#redis_files[@]} > 0)); then
     say "Stopping Redis nodes"
     for file in "${redis_files[@]}"; do
         stop_pidfile redis "$file"
+    done
+fi
+if ((${#etcd_files[@]} > 0)); then
+    say "Stopping etcd members"
+    for file in "${etcd_files[@]}"; do
+        stop_pidfile etcd "$file"
     done
 fi
 

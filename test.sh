@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the one command that passes the tests on a fresh machine (CI calls it via .ci/run).
 #
-# 1. redis-server on PATH (the test harness starts its own nodes on free ports), and chromium with
-#    chromedriver (the dashboard's browser test);
+# 1. redis-server and etcd on PATH (the test harness starts its own Redis nodes and etcd members
+#    on free ports), and chromium with chromedriver (the dashboard's browser test);
 # 2. a PostgreSQL server and a role oversold/oversold that may create databases
 #    (the tests create one throwaway database per test), exported as TEST_DATABASE_URL;
 # 3. leftover test databases from interrupted runs dropped;
@@ -14,7 +14,7 @@ usage() {
     cat <<'EOF'
 Usage: ./test.sh [cargo test arguments...]
 
-Makes sure redis-server, chromium with chromedriver, and a PostgreSQL server are available
+Makes sure redis-server, etcd, chromium with chromedriver, and a PostgreSQL server are available
 (installing them with apt-get when missing), then runs: cargo test --workspace [your arguments]
 
 Every scenario runs on SQLite and on Postgres (test names end in ::on_sqlite / ::on_postgres).
@@ -154,6 +154,16 @@ if ! command -v redis-server >/dev/null 2>&1; then
     command -v redis-server >/dev/null 2>&1 || die "redis-server is still not on PATH after installing it"
 fi
 info "$(command -v redis-server): $(redis-server --version | head -n 1)"
+
+say "Checking etcd (the tests start their own 3-member clusters on free ports; 2379 is never used)"
+if ! command -v etcd >/dev/null 2>&1; then
+    info "etcd is missing: installing etcd-server and etcd-client"
+    info "(the package may also start its own etcd service on 2379/2380; the tests never use it)"
+    apt_install etcd-server etcd-client || die "could not install etcd (no apt-get, or it failed). Install it
+       yourself (Fedora: dnf install etcd; macOS: brew install etcd) so that etcd is on PATH."
+    command -v etcd >/dev/null 2>&1 || die "etcd is still not on PATH after installing it"
+fi
+info "$(command -v etcd): $(etcd --version | head -n 1)"
 
 say "Checking chromium and chromedriver (the dashboard's browser test drives a headless Chromium)"
 browser_missing=()

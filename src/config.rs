@@ -61,6 +61,16 @@ pub struct Config {
     )]
     pub redis_urls: Vec<String>,
 
+    /// The etcd cluster's members (client URLs), comma-separated, for the `etcd` strategy. Empty
+    /// runs without etcd: that one strategy then answers 503.
+    #[arg(
+        long,
+        env = "ETCD_ENDPOINTS",
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:7201,http://127.0.0.1:7202,http://127.0.0.1:7203"
+    )]
+    pub etcd_endpoints: Vec<String>,
+
     /// Name recorded on every booking this instance makes [default: the bound address].
     #[arg(long, env = "INSTANCE_NAME")]
     pub instance_name: Option<String>,
@@ -200,5 +210,12 @@ mod tests {
     fn redis_urls_split_on_commas() {
         let c = config(&["--redis-urls", "redis://a:1,redis://b:2"]);
         assert_eq!(c.redis_urls, vec!["redis://a:1", "redis://b:2"]);
+    }
+
+    #[test]
+    fn etcd_endpoints_default_to_the_labs_three_members_and_split_on_commas() {
+        assert_eq!(config(&[]).etcd_endpoints.len(), 3);
+        let c = config(&["--etcd-endpoints", "http://a:1,http://b:2"]);
+        assert_eq!(c.etcd_endpoints, vec!["http://a:1", "http://b:2"]);
     }
 }

@@ -3,12 +3,13 @@
 //! The crate is the server and the library it is built from. [`run`] wires a [`Config`] to a
 //! listener and returns the [`Application`]: `main.rs` runs it on the configured address until
 //! SIGTERM, tests run it on port 0. [`lock`] is the distributed-lock library, free of HTTP and
-//! SQL; [`store`] holds events and bookings and the `audit` every verdict comes from;
+//! SQL, and [`etcd`] the consensus lock beside it; [`store`] holds events and bookings and the `audit` every verdict comes from;
 //! [`strategy`] is the catalogue of ways to protect a booking; [`experiment`] runs the
 //! dashboard's fights; [`web`] is the API and the dashboard; [`metrics`] and [`leases`] are what
 //! the instance counts and what it still holds.
 
 pub mod config;
+pub mod etcd;
 pub mod experiment;
 pub mod leases;
 pub use oversold_lock as lock;
@@ -61,6 +62,7 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
         store,
         single_node: redlock.first_node(),
         redlock,
+        etcd: etcd::EtcdCluster::new(&config.etcd_endpoints),
         local_locks: Default::default(),
         instance: config
             .instance_name
@@ -91,6 +93,7 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
         instance = %state.instance(),
         database = %state.store().backend(),
         redis_nodes = state.booking.redlock.node_count(),
+        etcd_members = state.booking.etcd.member_count(),
         admin_token_required = state.admin.required(),
         "oversold is listening"
     );

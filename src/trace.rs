@@ -49,13 +49,23 @@ impl Trace {
 
     /// A Redis lease was granted.
     pub fn lease_taken(&self, lock: &Lock) {
+        self.lease_granted(
+            lock.attempts,
+            lock.valid_until,
+            lock.token.map(|t| t.0 as i64),
+        );
+    }
+
+    /// A lease lock was granted after `attempts`, valid until `valid_until` unless renewed, with
+    /// `token` as its fencing token (an etcd lease and its key's revision, or a Redis lease).
+    pub fn lease_granted(&self, attempts: u32, valid_until: Instant, token: Option<i64>) {
         let acquired = self.now_ms();
-        let ends = self.ms(lock.valid_until);
+        let ends = self.ms(valid_until);
         self.mark(|m| {
             m.lock_acquired_ms = Some(acquired);
-            m.lock_attempts = Some(lock.attempts);
+            m.lock_attempts = Some(attempts);
             m.lease_ends_ms = Some(ends);
-            m.fence_token = lock.token.map(|t| t.0 as i64);
+            m.fence_token = token;
         });
     }
 

@@ -1,13 +1,16 @@
 //! Each strategy's row of the design's table, measured through `audit`: one instance, two
 //! instances over one database, and a holder paused past its lock's TTL (race window > ttl).
 //!
-//! Every app here has three private Redis nodes, so `redlock` and `fenced` use a real quorum;
-//! node failures have their own tests in `redlock.rs`.
+//! Every app here has three private Redis nodes, so `redlock` and `fenced` use a real quorum, and
+//! `etcd`'s row runs against a real three-member etcd cluster; node and member failures have their
+//! own tests in `redlock.rs`, `etcd.rs` and `faults.rs`.
+
+use std::sync::Arc;
 
 use serde_json::Value;
 use testkit::{
     count, count_errors, fire_together, on_every_database, spawn_app, spawn_app_with, AppOptions,
-    Backend, TestApp,
+    Backend, EtcdCluster, TestApp,
 };
 
 const EVENT: i64 = 1;
@@ -45,6 +48,7 @@ const TABLE: &[Row] = &[
     Row { strategy: "atomic",      one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Safe },
     Row { strategy: "queue",       one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Oversold },
     Row { strategy: "batched",     one_instance: Safe,     two_instances: Safe,     paused_past_ttl: Safe },
+    Row { strategy: "etcd",        one_instance: Safe,     two_instances: Safe,     paused_past_ttl: StaleRejected },
 ];
 
 /// Wide enough that every request reads before the first write when nothing protects the read.
@@ -52,6 +56,9 @@ const RACE: &str = "race_window_ms=200";
 /// The holder sleeps five lease lengths between its read and its write: the lock expires
 /// mid-booking and the next contender takes it while the first still means to write.
 const PAUSED: &str = "race_window_ms=500&ttl_ms=100";
+/// The same for `etcd`, whose leases are whole seconds (a 100 ms TTL is granted as one second):
+/// the holder sleeps past a one-second lease and the half second etcd may take to expire it.
+const PAUSED_ETCD: &str = "race_window_ms=2500&ttl_ms=1000";
 
 /// Ten requests at one ticket through `strategy`, spread over `apps`, checked against `expected`.
 async fn fight(apps: &[&TestApp], strategy: &str, query: &str, expected: Verdict) {
@@ -82,13 +89,20 @@ async fn check_row(strategy: &str, backend: Backend) {
     let row = TABLE.iter().find(|r| r.strategy == strategy).unwrap();
     let first = spawn_app_with(AppOptions {
         redis_nodes: 3,
+        // Three etcd processes only for the strategy that uses them.
+        etcd: (strategy == "etcd").then(|| Arc::new(EtcdCluster::start())),
         ..AppOptions::new(backend)
     })
     .await;
     let second = first.spawn_twin("app-2").await;
+    let paused = if strategy == "etcd" {
+        PAUSED_ETCD
+    } else {
+        PAUSED
+    };
     fight(&[&first], strategy, RACE, row.one_instance).await;
     fight(&[&first, &second], strategy, RACE, row.two_instances).await;
-    fight(&[&first], strategy, PAUSED, row.paused_past_ttl).await;
+    fight(&[&first], strategy, paused, row.paused_past_ttl).await;
 }
 
 macro_rules! table_row {
@@ -112,6 +126,7 @@ table_row! {
     atomic_holds_everywhere: "atomic";
     queue_holds_on_two_instances_but_gets_two_holders_when_paused: "queue";
     batched_holds_everywhere: "batched";
+    etcd_holds_on_two_instances_and_turns_away_the_paused_holder_with_stale_fence: "etcd";
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

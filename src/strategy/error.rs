@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use oversold_api::ErrorCode;
 
+use crate::etcd::EtcdError;
 use crate::lock::LockError;
 use crate::store::UnknownEvent;
 
@@ -29,6 +30,10 @@ pub enum BookingError {
 
     #[error("{0}")]
     Lock(#[from] LockError),
+
+    /// The etcd lock could not be had: no quorum, or held by another for the whole wait.
+    #[error("{0}")]
+    Etcd(#[from] EtcdError),
 
     /// Optimistic writes that kept losing to other writers until their attempts ran out.
     #[error(
@@ -88,6 +93,11 @@ impl BookingError {
                 ErrorCode::LockExpired
             }
             BookingError::Lock(LockError::Locked { .. }) => ErrorCode::LockTimeout,
+            BookingError::Etcd(EtcdError::Locked { .. }) => ErrorCode::LockTimeout,
+            BookingError::Etcd(EtcdError::QuorumUnavailable { .. }) => ErrorCode::QuorumUnavailable,
+            BookingError::Etcd(EtcdError::NotConfigured | EtcdError::Refused { .. }) => {
+                ErrorCode::EtcdUnavailable
+            }
             BookingError::Contention { .. } => ErrorCode::Contention,
             BookingError::DeadlineExceeded { .. } => ErrorCode::BookingTimeout,
             BookingError::Unsupported { .. } => ErrorCode::UnsupportedStrategy,

@@ -5,7 +5,8 @@
 //! writes only while the row still carries it (`store::fenced`), so a holder paused past its
 //! lease finds a newer token there and is refused with 409 `stale_fence` instead of overselling.
 
-use crate::lock::Lock;
+use std::future::Future;
+
 use crate::store::{Booking, FenceClaim, UnknownEvent};
 
 use super::leased::{under_lease, Acquire};
@@ -28,18 +29,31 @@ pub async fn book(
         Acquire::Fenced,
         &request,
         StrategyName::Fenced,
-        |lock| fenced_read_wait_write(context, &request, lock),
+        |lock| {
+            let token = lock.token.expect("acquire_fenced always mints a token").0 as i64;
+            fenced_read_wait_write(
+                context,
+                &request,
+                StrategyName::Fenced,
+                token,
+                race_window(request.race_window),
+            )
+        },
     )
     .await
 }
 
-async fn fenced_read_wait_write(
+/// The fenced booking under a lock whose fencing token is `token`: claim the row, read, wait
+/// `window` (the race window, however the strategy spends it), write while the row still carries
+/// the token. `etcd` runs it too, with the key's revision as the token.
+pub(super) async fn fenced_read_wait_write(
     context: &BookingContext,
     request: &BookingRequest,
-    lock: Lock,
+    strategy: StrategyName,
+    token: i64,
+    window: impl Future<Output = ()>,
 ) -> Result<Booking, BookingError> {
     let event_id = request.event_id;
-    let token = lock.token.expect("acquire_fenced always mints a token").0 as i64;
     let claim = context.store.claim_fence(event_id, token).await?;
     request.trace.read();
     let available = match claim {
@@ -56,8 +70,8 @@ async fn fenced_read_wait_write(
     if available <= 0 {
         return Err(BookingError::SoldOut { event_id });
     }
-    race_window(request.race_window).await;
-    let booking = context.new_booking(request, StrategyName::Fenced, Some(token));
+    window.await;
+    let booking = context.new_booking(request, strategy, Some(token));
     request.trace.write_started();
     let written = context
         .store

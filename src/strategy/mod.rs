@@ -13,6 +13,7 @@
 mod atomic;
 mod batched;
 mod error;
+mod etcd;
 mod fenced;
 mod for_update;
 mod leased;
@@ -33,6 +34,7 @@ pub use local_mutex::LocalLocks;
 pub use oversold_api::{Expected, Outcome, StrategyInfo, StrategyName};
 
 use crate::config::Config;
+use crate::etcd::EtcdCluster;
 use crate::leases::HeldLeases;
 use crate::lock::{LockManager, RetryPolicy};
 use crate::store::{Backend, Booking, NewBooking, Store};
@@ -45,6 +47,8 @@ pub struct BookingContext {
     pub redlock: LockManager,
     /// The first node alone: the single-node lock of `redis` (`/book-with-lock`) and `queue`.
     pub single_node: LockManager,
+    /// The etcd cluster the `etcd` strategy takes its consensus lock on.
+    pub etcd: EtcdCluster,
     /// The per-event mutexes of the `local-mutex` strategy, private to this process.
     pub local_locks: LocalLocks,
     /// Recorded on every booking, so two-instance runs show who served what.
@@ -177,6 +181,7 @@ impl Registry for StrategyName {
             StrategyName::Atomic => atomic::DESCRIPTION,
             StrategyName::Queue => queue::DESCRIPTION,
             StrategyName::Batched => batched::DESCRIPTION,
+            StrategyName::Etcd => etcd::DESCRIPTION,
         }
     }
 
@@ -195,7 +200,7 @@ impl Registry for StrategyName {
             StrategyName::Redis | StrategyName::Redlock | StrategyName::Queue => {
                 row(Safe, Safe, Oversells)
             }
-            StrategyName::Fenced => row(Safe, Safe, StaleRejected),
+            StrategyName::Fenced | StrategyName::Etcd => row(Safe, Safe, StaleRejected),
             StrategyName::PgAdvisory
             | StrategyName::ForUpdate
             | StrategyName::Optimistic
@@ -214,6 +219,7 @@ impl Registry for StrategyName {
             StrategyName::PgAdvisory => Some(format!("pg_advisory_xact_lock({event_id})")),
             StrategyName::ForUpdate => Some(format!("events row {event_id}")),
             StrategyName::Batched => Some(format!("events row {event_id}, once per batch")),
+            StrategyName::Etcd => Some(format!("etcd key {}", leased::lock_key(event_id))),
             StrategyName::NoLock | StrategyName::Optimistic | StrategyName::Atomic => None,
         }
     }
@@ -279,5 +285,6 @@ async fn book_unbounded(
         StrategyName::Atomic => atomic::book(context, request).await,
         StrategyName::Queue => queue::book(context, request).await,
         StrategyName::Batched => batched::book(context, request).await,
+        StrategyName::Etcd => etcd::book(context, request).await,
     }
 }

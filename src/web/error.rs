@@ -117,6 +117,7 @@ impl ApiError {
             ApiError::Booking(BookingError::Lock(LockError::InvalidUrl { .. })) => {
                 Some(Duration::from_secs(60))
             }
+            ApiError::Booking(BookingError::Etcd(e)) => Some(e.retry_after()),
             ApiError::Booking(
                 BookingError::Contention { .. } | BookingError::DeadlineExceeded { .. },
             ) => Some(Duration::from_secs(1)),
@@ -147,6 +148,7 @@ fn booking_status(error: &BookingError) -> StatusCode {
             StatusCode::CONFLICT
         }
         BookingError::Lock(_)
+        | BookingError::Etcd(_)
         | BookingError::Contention { .. }
         | BookingError::DeadlineExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         BookingError::Unsupported { .. } => StatusCode::NOT_IMPLEMENTED,

@@ -2,7 +2,9 @@
 //!
 //! 200 when the database answers and the first Redis node (the with-lock strategy's) is up; 503
 //! otherwise, so `start.sh` and load balancers wait for a usable instance. The body names every
-//! Redis node and whether a Redlock quorum is up, which is what a workshop checks after killing one.
+//! Redis node and whether a Redlock quorum is up, and every etcd member with the cluster's leader
+//! and quorum, which is what a workshop checks after killing one. etcd does not decide the status:
+//! without it every strategy but `etcd` still books.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,7 @@ const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Asks the database and every Redis node together, each on a clock, so a hung database or a
 /// paused node costs about a second rather than hanging the caller (`/health`, `/metrics`).
+/// The etcd members are asked by [`health`] alone, at the same time.
 /// The database's answer is its own round trip, or why there was none.
 pub(super) async fn probe(state: &AppState) -> (Result<Duration, String>, Vec<NodeHealth>) {
     let database = async {
@@ -30,7 +33,7 @@ pub(super) async fn probe(state: &AppState) -> (Result<Duration, String>, Vec<No
 }
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let (database, nodes) = probe(&state).await;
+    let ((database, nodes), etcd) = tokio::join!(probe(&state), state.booking.etcd.health());
 
     let up = nodes.iter().filter(|n| n.up).count();
     let quorum = state.booking.redlock.quorum();
@@ -57,6 +60,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             "quorum": quorum,
             "quorum_up": up >= quorum,
         },
+        "etcd": etcd,
     });
     if healthy {
         HttpResponse::Ok().json(body)

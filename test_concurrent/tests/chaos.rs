@@ -69,9 +69,13 @@ on_every_database! {
         let redis_urls: Vec<String> =
             nodes.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect();
         let redis_urls = redis_urls.join(",");
+        // The etcd strategy is one of the safe ones chaos loads: it books against a real cluster.
+        let etcd = testkit::EtcdCluster::start();
+        let etcd_endpoints = etcd.endpoints().join(",");
         let env = [
             ("DATABASE_URL", database.url.as_str()),
             ("REDIS_URLS", redis_urls.as_str()),
+            ("ETCD_ENDPOINTS", etcd_endpoints.as_str()),
             ("RUST_LOG", "warn"),
         ];
         let binary = oversold_binary();
@@ -104,7 +108,7 @@ on_every_database! {
         assert!(report["faults"].as_array().unwrap().iter().all(|f| f["lasted_s"].is_number()), "every fault was healed: {report}");
         let strategies = report["strategies"].as_object().unwrap();
         let names: Vec<&str> = strategies.keys().map(String::as_str).collect();
-        let mut expected = vec!["atomic", "batched", "fenced", "for-update", "optimistic", "queue", "redis", "redlock"];
+        let mut expected = vec!["atomic", "batched", "etcd", "fenced", "for-update", "optimistic", "queue", "redis", "redlock"];
         if backend == Backend::Postgres {
             expected.push("pg-advisory");
             expected.sort();

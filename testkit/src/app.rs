@@ -14,7 +14,7 @@ use oversold_api::{Client, ErrorCode, FanOut};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::{Backend, RedisServer, TestDatabase};
+use crate::{Backend, EtcdCluster, RedisServer, TestDatabase};
 
 pub struct TestApp {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -26,6 +26,8 @@ pub struct TestApp {
     pub database: Arc<TestDatabase>,
     /// The Redis nodes this instance uses (the first is the single-node lock's).
     pub redis: Vec<Arc<RedisServer>>,
+    /// The etcd cluster of the `etcd` strategy, when the test started one.
+    pub etcd: Option<Arc<EtcdCluster>>,
     server: ServerHandle,
 }
 
@@ -48,6 +50,9 @@ pub struct AppOptions {
     pub peers: Vec<String>,
     /// `--booking-deadline-ms`: the longest one booking may take.
     pub booking_deadline_ms: u64,
+    /// The etcd cluster for `--etcd-endpoints`; none by default (the `etcd` strategy then
+    /// answers 503), since three etcd processes are a cost only the etcd tests should pay.
+    pub etcd: Option<Arc<EtcdCluster>>,
 }
 
 impl AppOptions {
@@ -64,6 +69,7 @@ impl AppOptions {
             admin_token: None,
             peers: Vec::new(),
             booking_deadline_ms: 45_000,
+            etcd: None,
         }
     }
 }
@@ -87,6 +93,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let redis_urls = options
         .redis_urls
         .unwrap_or_else(|| redis.iter().map(|r| r.url()).collect());
+    let etcd = options.etcd;
     let config = Config {
         bind: options.bind.clone(),
         database_url: database.url.clone(),
@@ -99,6 +106,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         booking_deadline_ms: options.booking_deadline_ms,
         admin_token: options.admin_token,
         shutdown_timeout_secs: 30,
+        etcd_endpoints: etcd.iter().flat_map(|c| c.endpoints()).collect(),
     };
     let listener = TcpListener::bind(&options.bind).expect("bind the test app's address");
     let port = listener.local_addr().unwrap().port();
@@ -118,6 +126,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         store,
         database,
         redis,
+        etcd,
         server: handle,
     }
 }
@@ -135,6 +144,7 @@ impl TestApp {
             race_window_ms: 200,
             redis_nodes: self.redis.len(),
             peers: vec![self.address.clone()],
+            etcd: self.etcd.clone(),
             ..AppOptions::new(self.database.backend)
         })
         .await

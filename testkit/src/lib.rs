@@ -9,6 +9,7 @@ mod app;
 mod browser;
 mod command;
 mod database;
+mod etcd_cluster;
 mod redis_server;
 mod run_dir;
 
@@ -18,6 +19,7 @@ pub use app::{
 pub use browser::Browser;
 pub use command::{run_binary, stdout_json};
 pub use database::{Backend, TestDatabase};
+pub use etcd_cluster::{EtcdCluster, EtcdMember};
 /// The WebDriver client the browser tests drive [`Browser`] with.
 pub use fantoccini;
 pub use redis_server::{free_port, redis_command, redis_query, RedisServer};

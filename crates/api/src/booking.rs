@@ -38,10 +38,10 @@ pub struct Marks {
     /// When the lock (Redis lease, mutex, row or advisory lock) was ours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_acquired_ms: Option<f64>,
-    /// Attempts the lock took, the successful one included (Redis locks only).
+    /// Attempts the lock took, the successful one included (Redis and etcd locks only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_attempts: Option<u32>,
-    /// When the lease ends if nobody extends or releases it (Redis locks only).
+    /// When the lease ends if nobody extends or releases it (Redis and etcd locks only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_ends_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -48,6 +48,8 @@ pub enum ErrorCode {
     QuorumUnavailable,
     /// 503: the Redis node could not be reached.
     RedisUnavailable,
+    /// 503: no etcd endpoint is configured, or etcd refused the lock's request.
+    EtcdUnavailable,
     /// 503: optimistic writes kept losing until their attempts ran out.
     Contention,
     /// 503: the booking ran past the server's deadline and was abandoned, nothing booked.
@@ -79,6 +81,7 @@ impl ErrorCode {
         ErrorCode::LockTimeout,
         ErrorCode::QuorumUnavailable,
         ErrorCode::RedisUnavailable,
+        ErrorCode::EtcdUnavailable,
         ErrorCode::Contention,
         ErrorCode::BookingTimeout,
         ErrorCode::UnsupportedStrategy,
@@ -106,6 +109,7 @@ impl ErrorCode {
             ErrorCode::LockTimeout => "lock_timeout",
             ErrorCode::QuorumUnavailable => "quorum_unavailable",
             ErrorCode::RedisUnavailable => "redis_unavailable",
+            ErrorCode::EtcdUnavailable => "etcd_unavailable",
             ErrorCode::Contention => "contention",
             ErrorCode::BookingTimeout => "booking_timeout",
             ErrorCode::UnsupportedStrategy => "unsupported_strategy",

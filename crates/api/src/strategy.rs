@@ -25,6 +25,7 @@ pub enum StrategyName {
     Atomic,
     Queue,
     Batched,
+    Etcd,
 }
 
 impl StrategyName {
@@ -41,6 +42,7 @@ impl StrategyName {
         StrategyName::Atomic,
         StrategyName::Queue,
         StrategyName::Batched,
+        StrategyName::Etcd,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +58,7 @@ impl StrategyName {
             StrategyName::Atomic => "atomic",
             StrategyName::Queue => "queue",
             StrategyName::Batched => "batched",
+            StrategyName::Etcd => "etcd",
         }
     }
 

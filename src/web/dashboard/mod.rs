@@ -15,6 +15,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::etcd::ClusterHealth;
 use crate::experiment::{storage, Summary};
 use crate::lock::NodeHealth;
 use crate::web::ApiError;
@@ -34,6 +35,8 @@ pub struct Dashboard {
     nodes: Vec<NodeHealth>,
     nodes_up: usize,
     quorum: usize,
+    /// The etcd members, leader and quorum of the `etcd` strategy's cluster.
+    etcd: ClusterHealth,
     strategies: Vec<StrategyRow>,
     peers: Vec<String>,
     form: FormValues,
@@ -80,7 +83,7 @@ pub async fn page(
         .into_iter()
         .filter(|e| !own.contains(&e.id))
         .collect();
-    let nodes = state.booking.redlock.health().await;
+    let (nodes, etcd) = tokio::join!(state.booking.redlock.health(), state.booking.etcd.health());
     let history = storage::list(state.store(), HISTORY).await?;
     let shown = match query.experiment.or(history.first().map(|h| h.id)) {
         Some(id) => Some(
@@ -104,6 +107,7 @@ pub async fn page(
         nodes_up: nodes.iter().filter(|n| n.up).count(),
         nodes,
         quorum: state.booking.redlock.quorum(),
+        etcd,
         strategies: StrategyRow::all(state.store().backend(), &history),
         peers,
         form,
