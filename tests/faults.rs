@@ -140,6 +140,7 @@ async fn etcd_choreography(fault: Fault) -> (Arc<TestApp>, Outcome, Outcome) {
     );
     app.reset(EVENT, 1).await;
     cluster.member(2).kill();
+    cluster.wait_for_leader(Duration::from_secs(20)).await;
     let holder = start_holder(&app, "etcd");
     cluster.wait_for_key(KEY, Duration::from_secs(10)).await;
     match fault {

@@ -67,7 +67,17 @@ impl Store {
 
     /// The first half: how many tickets are left, `None` for an unknown event.
     pub async fn read_available(&self, event_id: i64) -> Result<Option<i64>, sqlx::Error> {
-        on_pool!(self, pool => sqlx::query_scalar("SELECT available FROM events WHERE id = $1")
+        self.event_number("SELECT available FROM events WHERE id = $1", event_id)
+            .await
+    }
+
+    /// One number of one event's row, read by `select`; `None` for an unknown event.
+    pub(crate) async fn event_number(
+        &self,
+        select: &'static str,
+        event_id: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        on_pool!(self, pool => sqlx::query_scalar(select)
             .bind(event_id)
             .fetch_optional(pool)
             .await)

@@ -45,10 +45,8 @@ impl Store {
 
     /// The newest token the event has seen; `None` for an unknown event.
     pub async fn fence(&self, event_id: i64) -> Result<Option<i64>, sqlx::Error> {
-        on_pool!(self, pool => sqlx::query_scalar("SELECT fence FROM events WHERE id = $1")
-            .bind(event_id)
-            .fetch_optional(pool)
-            .await)
+        self.event_number("SELECT fence FROM events WHERE id = $1", event_id)
+            .await
     }
 
     /// Writes `available` and the booking only while the row's fence is still the booking's

@@ -4,11 +4,10 @@
 //! lock up front (`BEGIN IMMEDIATE`). Either way the race window passes with every other writer of
 //! the event waiting, and the lock belongs to the transaction: no lease to outlive.
 
-use crate::store::{in_write_transaction, insert_booking, Booking, Pool};
+use crate::store::{in_write_transaction, Booking, Pool};
 
-use super::{
-    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
-};
+use super::naive::read_wait_write_in;
+use super::{BookingContext, BookingError, BookingRequest, StrategyName};
 
 pub const DESCRIPTION: &str = "SELECT ... FOR UPDATE inside a transaction: the row stays locked \
     from the read to the commit, so every other booking of the event waits at its read and then \
@@ -20,10 +19,8 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
-    super::check_before_locking(context, request.event_id).await?;
-    let booked = book_in_transaction(context, &request).await;
-    request.trace.unlocked();
-    booked
+    super::naive::under_database_lock(context, &request, book_in_transaction(context, &request))
+        .await
 }
 
 async fn book_in_transaction(
@@ -36,27 +33,11 @@ async fn book_in_transaction(
         Pool::Postgres(_) => "SELECT available FROM events WHERE id = $1 FOR UPDATE",
     };
     let booking = context.new_booking(request, StrategyName::ForUpdate, None);
-    let trace = &request.trace;
     let id = in_write_transaction!(store, tx => {
-        let available: Option<i64> = sqlx::query_scalar(select)
-            .bind(booking.event_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        // The row (Postgres) or the database's write lock (SQLite) is ours from here.
-        trace.lock_taken();
-        trace.read();
-        let available = tickets_left(available, booking.event_id)?;
-        race_window(request.race_window).await;
-        trace.write_started();
-        sqlx::query("UPDATE events SET available = $1 WHERE id = $2")
-            .bind(available - 1)
-            .bind(booking.event_id)
-            .execute(&mut *tx)
-            .await?;
-        let id = insert_booking!(tx, booking)?;
-        tx.commit().await?;
-        trace.write_done();
-        id
+        read_wait_write_in!(tx, select, booking, request, {
+            // The row (Postgres) or the database's write lock (SQLite) is ours from here.
+            request.trace.lock_taken();
+        })
     });
     Ok(booking.written(&id)?)
 }

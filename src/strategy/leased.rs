@@ -14,6 +14,40 @@ use crate::store::Booking;
 
 use super::{BookingContext, BookingError, BookingRequest, StrategyName};
 
+/// Which of the configured Redis nodes a lease is taken on.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Nodes {
+    /// The first node alone: the single-node lock.
+    First,
+    /// Every node, granted by a quorum: Redlock.
+    All,
+}
+
+/// Where and how a lease strategy takes its lock.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lease {
+    pub nodes: Nodes,
+    pub how: Acquire,
+}
+
+/// The naive booking under `lease`: all there is to `redis`, `redlock` and `queue`, which differ
+/// only in their [`Lease`].
+pub(super) async fn naive_under_lease(
+    context: &BookingContext,
+    lease: Lease,
+    request: BookingRequest,
+    strategy: StrategyName,
+) -> Result<Booking, BookingError> {
+    let locks = match lease.nodes {
+        Nodes::First => &context.single_node,
+        Nodes::All => &context.redlock,
+    };
+    under_lease(context, locks, lease.how, &request, strategy, |_| {
+        super::naive::read_wait_write(context, &request, strategy)
+    })
+    .await
+}
+
 /// How the lease is taken.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Acquire {

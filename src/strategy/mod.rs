@@ -276,14 +276,20 @@ async fn book_unbounded(
     match strategy {
         StrategyName::NoLock => no_lock::book(context, request).await,
         StrategyName::LocalMutex => local_mutex::book(context, request).await,
-        StrategyName::Redis => redis::book(context, request).await,
-        StrategyName::Redlock => redlock::book(context, request).await,
+        StrategyName::Redis => {
+            leased::naive_under_lease(context, redis::LEASE, request, strategy).await
+        }
+        StrategyName::Redlock => {
+            leased::naive_under_lease(context, redlock::LEASE, request, strategy).await
+        }
         StrategyName::Fenced => fenced::book(context, request).await,
         StrategyName::PgAdvisory => pg_advisory::book(context, request).await,
         StrategyName::ForUpdate => for_update::book(context, request).await,
         StrategyName::Optimistic => optimistic::book(context, request).await,
         StrategyName::Atomic => atomic::book(context, request).await,
-        StrategyName::Queue => queue::book(context, request).await,
+        StrategyName::Queue => {
+            leased::naive_under_lease(context, queue::LEASE, request, strategy).await
+        }
         StrategyName::Batched => batched::book(context, request).await,
         StrategyName::Etcd => etcd::book(context, request).await,
     }

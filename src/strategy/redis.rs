@@ -1,9 +1,6 @@
 //! `redis` (also `/book-with-lock`): the naive booking inside a single-node Redis lock.
 
-use crate::store::Booking;
-
-use super::leased::{under_lease, Acquire};
-use super::{naive, BookingContext, BookingError, BookingRequest, StrategyName};
+use super::leased::{Acquire, Lease, Nodes};
 
 pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <random value> NX PX \
     ttl, released by a script that deletes the key only if it still holds our value. Requests for \
@@ -11,17 +8,9 @@ pub const DESCRIPTION: &str = "A lock on one Redis node: SET lock:event:{id} <ra
     is sold once. It breaks when a holder is paused longer than the lock's TTL: the key expires, a \
     second request takes the lock, and both write. And the one node is a single point of failure.";
 
-pub async fn book(
-    context: &BookingContext,
-    request: BookingRequest,
-) -> Result<Booking, BookingError> {
-    under_lease(
-        context,
-        &context.single_node,
-        Acquire::Plain,
-        &request,
-        StrategyName::Redis,
-        |_| naive::read_wait_write(context, &request, StrategyName::Redis),
-    )
-    .await
-}
+/// Where and how it takes its lease; the booking under it is the naive one
+/// ([`naive_under_lease`](super::leased::naive_under_lease)).
+pub(super) const LEASE: Lease = Lease {
+    nodes: Nodes::First,
+    how: Acquire::Plain,
+};

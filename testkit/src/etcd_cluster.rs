@@ -169,6 +169,24 @@ impl EtcdCluster {
             .is_some()
     }
 
+    /// Waits until the members still running have a leader: a linearizable read goes through.
+    /// Killing a member may take the leader with it, and a lock asked for before the others
+    /// elect a new one would wait out the election instead of showing what the test is about.
+    pub async fn wait_for_leader(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self
+            .call("/v3/kv/range", json!({ "key": base64("leader-probe") }))
+            .await
+            .is_none()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the running etcd members elected no leader within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until `key` exists, e.g. until a request under test holds its lock.
     pub async fn wait_for_key(&self, key: &str, within: Duration) -> i64 {
         let deadline = Instant::now() + within;
