@@ -15,15 +15,9 @@ pub const DESCRIPTION: &str = "SELECT ... FOR UPDATE inside a transaction: the r
     write lock instead. It holds across instances and pauses because the lock belongs to the \
     database transaction; the cost is that writers queue inside the database, holding connections.";
 
-pub async fn book(
-    context: &BookingContext,
-    request: BookingRequest,
-) -> Result<Booking, BookingError> {
-    super::naive::under_database_lock(context, &request, book_in_transaction(context, &request))
-        .await
-}
-
-async fn book_in_transaction(
+/// The booking inside its transaction; the registry wraps it in
+/// [`under_database_lock`](super::naive::under_database_lock).
+pub(super) async fn book_in_transaction(
     context: &BookingContext,
     request: &BookingRequest,
 ) -> Result<Booking, BookingError> {

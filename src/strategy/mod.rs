@@ -283,8 +283,14 @@ async fn book_unbounded(
             leased::naive_under_lease(context, redlock::LEASE, request, strategy).await
         }
         StrategyName::Fenced => fenced::book(context, request).await,
-        StrategyName::PgAdvisory => pg_advisory::book(context, request).await,
-        StrategyName::ForUpdate => for_update::book(context, request).await,
+        StrategyName::PgAdvisory => {
+            let booking = pg_advisory::book_in_transaction(context, &request);
+            naive::under_database_lock(context, &request, booking).await
+        }
+        StrategyName::ForUpdate => {
+            let booking = for_update::book_in_transaction(context, &request);
+            naive::under_database_lock(context, &request, booking).await
+        }
         StrategyName::Optimistic => optimistic::book(context, request).await,
         StrategyName::Atomic => atomic::book(context, request).await,
         StrategyName::Queue => {

@@ -14,15 +14,9 @@ pub const DESCRIPTION: &str = "pg_advisory_xact_lock(event id) at the start of t
     Safe across instances, and a paused holder keeps it (no lease), but a stuck holder blocks \
     everyone and it exists only on Postgres.";
 
-pub async fn book(
-    context: &BookingContext,
-    request: BookingRequest,
-) -> Result<Booking, BookingError> {
-    super::naive::under_database_lock(context, &request, book_in_transaction(context, &request))
-        .await
-}
-
-async fn book_in_transaction(
+/// The booking inside its transaction; the registry wraps it in
+/// [`under_database_lock`](super::naive::under_database_lock).
+pub(super) async fn book_in_transaction(
     context: &BookingContext,
     request: &BookingRequest,
 ) -> Result<Booking, BookingError> {

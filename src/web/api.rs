@@ -63,12 +63,7 @@ pub async fn create_event(
     state: web::Data<AppState>,
     body: OptionalJson<NewEvent>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.0.ok_or_else(|| {
-        ApiError::bad_request(
-            ErrorCode::InvalidInput,
-            r#"send a JSON body like {"name": "Concert", "capacity": 100}"#,
-        )
-    })?;
+    let new = body.required(r#"{"name": "Concert", "capacity": 100}"#)?;
     let name = clean_text("name", &new.name)?;
     let capacity = check_capacity(new.capacity)?;
     let event = state.store().create_event(&name, capacity).await?;
@@ -126,22 +121,15 @@ pub struct BookBody {
     customer: Option<String>,
 }
 
-pub async fn book_no_lock(
+/// `POST /book-no-lock/{id}` and `POST /book-with-lock/{id}`: the strategy is the route's own.
+pub async fn book_fixed(
+    strategy: web::Data<StrategyName>,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
-    book_with(StrategyName::NoLock, state, id.into_inner(), knobs, body).await
-}
-
-pub async fn book_with_lock(
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    knobs: Result<Knobs, ApiError>,
-    body: OptionalJson<BookBody>,
-) -> Result<HttpResponse, ApiError> {
-    book_with(StrategyName::Redis, state, id.into_inner(), knobs, body).await
+    book_with(**strategy, state, id.into_inner(), knobs, body).await
 }
 
 pub async fn book(

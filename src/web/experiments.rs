@@ -4,7 +4,6 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use oversold_api::ErrorCode;
 
 use crate::experiment::{storage, Experiment, ExperimentInput, Spec};
 use crate::web::ApiError;
@@ -21,12 +20,7 @@ pub async fn run(
     state: web::Data<AppState>,
     body: OptionalJson<ExperimentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.0.ok_or_else(|| {
-        ApiError::bad_request(
-            ErrorCode::InvalidInput,
-            r#"send a JSON body like {"strategy": "no-lock", "requests": 10, "capacity": 1}"#,
-        )
-    })?;
+    let input = body.required(r#"{"strategy": "no-lock", "requests": 10, "capacity": 1}"#)?;
     let spec = input.check(&state.defaults)?;
     let experiment = run_to_end(state, spec).await?;
     Ok(HttpResponse::Created()

@@ -55,6 +55,18 @@ fn needs_json(got: &str) -> ApiError {
     ))
 }
 
+impl<T> OptionalJson<T> {
+    /// The body, for a route that needs one: its absence is a 400 showing `example`.
+    pub fn required(self, example: &str) -> Result<T, ApiError> {
+        self.0.ok_or_else(|| {
+            ApiError::bad_request(
+                ErrorCode::InvalidInput,
+                format!("send a JSON body like {example}"),
+            )
+        })
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;

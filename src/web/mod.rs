@@ -26,6 +26,7 @@ pub use state::AppState;
 
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
+use oversold_api::StrategyName;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     extract::configure_errors(cfg);
@@ -70,8 +71,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/reset").route(web::post().to(api::reset_all)))
         .service(resource("/reset/{id}").route(web::post().to(api::reset_event)))
         .service(resource("/strategies").route(get().to(api::strategies)))
-        .service(resource("/book-no-lock/{id}").route(web::post().to(api::book_no_lock)))
-        .service(resource("/book-with-lock/{id}").route(web::post().to(api::book_with_lock)))
+        // The two routes of the first lesson, each a fixed strategy handed to one handler.
+        .service(
+            resource("/book-no-lock/{id}")
+                .app_data(web::Data::new(StrategyName::NoLock))
+                .route(web::post().to(api::book_fixed)),
+        )
+        .service(
+            resource("/book-with-lock/{id}")
+                .app_data(web::Data::new(StrategyName::Redis))
+                .route(web::post().to(api::book_fixed)),
+        )
         .service(resource("/book/{strategy}/{id}").route(web::post().to(api::book)))
         .default_service(web::to(not_found));
     cfg.service(scope);
