@@ -67,7 +67,13 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<Dashboard, ApiError> {
-    let events = state.store().list_events().await?;
+    // The first page only, as `GET /events` (which the page polls) answers it: a lab with
+    // 100,000 events must not render them all.
+    let events = state
+        .store()
+        .events_page(None, crate::web::api::DEFAULT_PAGE)
+        .await?
+        .events;
     let nodes = state.booking.redlock.health().await;
     let history = storage::list(state.store(), HISTORY).await?;
     let shown = match query.experiment.or(history.first().map(|h| h.id)) {
