@@ -91,6 +91,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(3))
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .map_err(ClientError::Build)?;
         Ok(Client::with_http(http, targets))
@@ -345,6 +346,11 @@ impl Client {
         read(request, "POST", &url, target).await
     }
 }
+
+/// How long a pooled connection may sit idle: less than the server's keep-alive (actix's 5 s),
+/// so the client never sends a booking on a connection the server is closing, which would come
+/// back as "connection closed before message completed" with the booking's fate unknown.
+pub const POOL_IDLE: Duration = Duration::from_secs(3);
 
 /// How many events one page of [`Client::events`] asks for (the server's most).
 const EVENTS_PAGE: usize = 1000;
