@@ -5,7 +5,8 @@
 #    redis-server processes on free ports, our lock next to the raw SET NX PX + EVALSHA cycle and
 #    the rslock crate;
 # 2. test_concurrent bench against the running lab (./start.sh first): every strategy, a hot
-#    event and an event per client, at 1, 16 and 64 clients.
+#    event and an event per client, at 1, 16 and 64 clients (and 512 on the hot event), next to
+#    the database's own limit and a trivial route, then the waves of 10,000 requests.
 # Each program rewrites its own section of BENCHMARKS.md from what it printed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,6 +24,7 @@ Environment:
   LOCK_SECONDS     seconds per lock-benchmark measurement           (default 2)
   LOCK_ROUNDS      rounds of the lock benchmark                     (default 5)
   REPORT           the report to rewrite                            (default BENCHMARKS.md)
+  DATABASE_URL     the lab's database, as given to ./start.sh       (default sqlite://data/oversold.db)
 
 Example:
   ./start.sh && ./bench.sh && ./stop.sh
@@ -54,7 +56,9 @@ echo "==> the lock library against raw Redis and rslock"
 cargo bench -p oversold-lock --bench lock -- --seconds "${LOCK_SECONDS:-2}" --rounds "${LOCK_ROUNDS:-5}" --report "$REPORT"
 
 echo "==> every strategy against the lab at $targets"
-cargo run --release -p test_concurrent -- bench --target "$targets" \
+# The database's own limit is measured on the lab's database, the one start.sh opened.
+DATABASE_URL=${DATABASE_URL:-sqlite://data/oversold.db} \
+    cargo run --release -p test_concurrent -- bench --target "$targets" \
     --seconds "${BENCH_SECONDS:-3}" --report "$REPORT" --charts docs/bench
 
 echo "==> wrote $REPORT and docs/bench/"

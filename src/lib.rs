@@ -36,6 +36,16 @@ use crate::store::Store;
 use crate::strategy::{BookingContext, Defaults};
 use crate::web::{AdminPolicy, AppState};
 
+/// Connections waiting to be accepted. The kernel caps it at `net.core.somaxconn` (4096 on
+/// current Linux), so 10,000 clients connecting at once queue instead of being dropped.
+pub const BACKLOG: i32 = 8192;
+
+/// Open connections one worker serves before it stops accepting (actix's default is 25,000).
+/// Workers are actix's default, one per physical core; 10,000 connections in flight over two
+/// workers is 5,000 each. Each connection is a file descriptor: the process needs an open-file
+/// limit above the connections it serves (`ulimit -n`).
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 25_000;
+
 /// The server, built and listening, and what it must clean up after it stops.
 pub struct Application {
     server: Server,
@@ -98,12 +108,20 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
         "oversold is listening"
     );
     let shutdown_timeout = state.config.shutdown_timeout_secs;
+    // A listener bound by std has a small accept queue (128): a burst of thousands of connects
+    // would overflow it and the kernel would drop SYNs, which clients retry a second later.
+    // Listening again on a listening socket only changes the queue's length.
+    socket2::SockRef::from(&listener)
+        .listen(BACKLOG)
+        .context("could not set the listener's backlog")?;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::default())
             .app_data(state.clone())
             .configure(web::configure)
     })
+    .backlog(BACKLOG as u32)
+    .max_connections(MAX_CONNECTIONS_PER_WORKER)
     .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();

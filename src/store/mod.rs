@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub use audit::Audit;
 pub(crate) use bookings::insert_booking;
 pub use bookings::{Booking, NewBooking};
-pub use events::Event;
+pub use events::{Event, EventPage, EventTotals, MAX_PAGE};
 pub use fenced::FenceClaim;
 
 use sqlx::{PgPool, SqlitePool};

@@ -10,7 +10,7 @@ use tracing::info;
 
 use crate::config::{check_range, CAPACITY};
 use crate::lock::LockError;
-use crate::store::{Audit, Event, UnknownEvent};
+use crate::store::{Audit, Event, UnknownEvent, MAX_PAGE};
 use crate::strategy::{BookingRequest, Registry, StrategyName};
 use crate::trace::{Marks, Trace};
 use crate::web::ApiError;
@@ -38,8 +38,42 @@ fn views(events: Vec<Event>) -> Vec<EventView> {
     events.into_iter().map(EventView::from).collect()
 }
 
-pub async fn list_events(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(views(state.store().list_events().await?)))
+/// Events one `GET /events` answers when the query does not say.
+pub const DEFAULT_PAGE: i64 = 100;
+
+/// `GET /events?limit=&after=`: which page of events.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// At most this many events (1 to [`MAX_PAGE`]; [`DEFAULT_PAGE`] when absent).
+    limit: Option<i64>,
+    /// Only events with a larger id: the last id of the previous page.
+    after: Option<i64>,
+}
+
+/// A page of events, in id order. The body stays the array it always was, so every client that
+/// reads it keeps working; the paging is in the headers, as GitHub's API does it: `X-Total-Count`
+/// is the number of events, and `Link: <...>; rel="next"` is there when there are more.
+pub async fn list_events(
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = check_range(
+        "limit",
+        query.limit.unwrap_or(DEFAULT_PAGE),
+        &(1..=MAX_PAGE),
+    )
+    .map_err(|m| ApiError::bad_request(ErrorCode::InvalidInput, m))?;
+    let page = state.store().events_page(query.after, limit).await?;
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header(("X-Total-Count", page.total.to_string()));
+    if let (true, Some(last)) = (page.more, page.events.last()) {
+        answer.insert_header((
+            "Link",
+            format!("</events?limit={limit}&after={}>; rel=\"next\"", last.id),
+        ));
+    }
+    Ok(answer.json(views(page.events)))
 }
 
 pub async fn get_event(

@@ -124,10 +124,17 @@ pub struct RoundArgs {
     #[arg(long, value_name = "ID", default_value_t = 1)]
     pub event: i64,
 
-    /// How many booking requests to release at once in each round (1 to 1000).
+    /// How many booking requests each round sends (1 to 10000), all released at once unless
+    /// --in-flight says otherwise.
     #[arg(long, value_name = "N", default_value_t = 10,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub requests: u32,
+
+    /// At most this many requests outstanding at once (1 to 10000): the first M leave together,
+    /// and each answer sends the next. Default: all N at once.
+    #[arg(long, value_name = "M",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub in_flight: Option<u32>,
 
     /// Tickets the event is reset to before every round, with POST /reset/{id} {"capacity": C} to
     /// the first target (0 to 1000000). A round is right when it books exactly min(N, C).

@@ -37,6 +37,7 @@ impl Round {
                 requests: setup.requests as usize,
                 customer: Some("test_concurrent #"),
                 timeout: None,
+                in_flight: setup.in_flight.map(|n| n as usize),
             })
             .await;
         let answers = Tally::of(sent.iter().map(|s| &s.answer));

@@ -21,6 +21,13 @@ async fn a_short_bench_reports_every_cell_consistently_with_the_database_and_wri
         "1,4",
         "--seconds",
         "0.3",
+        // The extras have a test of their own.
+        "--hot-concurrency",
+        "0",
+        "--wave-requests",
+        "0",
+        "--race-rounds",
+        "0",
         "--json",
         "--report",
         report.to_str().unwrap(),
@@ -124,4 +131,113 @@ async fn a_short_bench_reports_every_cell_consistently_with_the_database_and_wri
         assert!(svg.starts_with("<svg") && svg.contains("redis"), "{chart}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limits_the_waves_and_the_race_are_measured_in_the_same_run_and_agree_with_the_audit() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let args: Vec<String> = [
+        "bench",
+        "--target",
+        &app.address,
+        "--strategy",
+        "atomic,batched,redis",
+        "--scenario",
+        "hot",
+        "--concurrency",
+        "1,4",
+        "--hot-concurrency",
+        "16",
+        "--seconds",
+        "0.3",
+        "--database-url",
+        &app.database.url,
+        "--wave-requests",
+        "300",
+        "--wave-in-flight",
+        "60",
+        "--wave-tickets",
+        "7",
+        "--race-rounds",
+        "3",
+        "--json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let output = run_binary(env!("CARGO_BIN_EXE_test_concurrent"), &args).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let run = stdout_json(&output);
+    assert_eq!(run["ok"], true);
+    assert_eq!(
+        run["cells"].as_array().unwrap().len(),
+        3 * 3,
+        "{}",
+        run["cells"]
+    );
+
+    // The database's own limit: the audit counted every committed transaction, and the loop
+    // left its event as it found it.
+    let database = run["database"].as_array().unwrap();
+    assert_eq!(database.len(), 2, "1 and 4 tasks: {database:?}");
+    for cell in database {
+        assert!(cell["booked"].as_u64().unwrap() > 0, "{cell}");
+        assert_eq!(
+            cell["booked"].as_i64(),
+            cell["db_booked"].as_i64(),
+            "{cell}"
+        );
+    }
+    let ceiling = run["ceiling"].as_array().unwrap();
+    let measured: Vec<u64> = ceiling
+        .iter()
+        .map(|c| c["concurrency"].as_u64().unwrap())
+        .collect();
+    assert_eq!(measured, [1, 4, 16]);
+    assert!(ceiling
+        .iter()
+        .all(|c| c["failed"] == 0 && c["per_second"].as_f64().unwrap() > 0.0));
+
+    // The waves: exactly the tickets booked, everybody answered, nothing more once sold out.
+    let waves = &run["waves"];
+    let selling = &waves["selling"];
+    assert_eq!(selling["all_answered"], true);
+    assert_eq!(selling["answers"]["status"]["created"], 7, "{selling}");
+    assert_eq!(
+        selling["answers"]["status"]["sold_out"],
+        300 - 7,
+        "{selling}"
+    );
+    assert_eq!(selling["audit"]["booked"], 7);
+    assert_eq!(waves["sold_out"]["answers"]["status"]["sold_out"], 300);
+    assert_eq!(waves["reads"]["all_answered"], true);
+    let wave_event = selling["audit"]["event_id"].as_i64().unwrap();
+    let audit = app.audit(wave_event).await;
+    assert!(audit.clean && audit.booked == 7, "{audit:?}");
+
+    assert_eq!(run["race"]["rounds"], 3);
+    assert!(run["race"]["oversold_rounds"].as_u64().unwrap() <= 3);
+    let targets = run["issue_targets"].as_array().unwrap();
+    let whats: Vec<&str> = targets
+        .iter()
+        .map(|t| t["what"].as_str().unwrap())
+        .collect();
+    for part in [
+        "database's own rate",
+        "redis / atomic",
+        "batched / atomic, hot event, 16 clients",
+        "sold-out wave",
+        "300 requests, 60 in flight, 7 tickets",
+        "no-lock",
+    ] {
+        assert!(
+            whats.iter().any(|w| w.contains(part)),
+            "{part} in {whats:?}"
+        );
+    }
+    assert!(
+        targets.iter().all(|t| t["measured"].is_string()),
+        "every target measured: {targets:?}"
+    );
 }

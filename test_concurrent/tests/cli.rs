@@ -164,7 +164,7 @@ async fn bad_flags_and_unknown_names_exit_2_and_change_nothing() {
     app.post("/book-no-lock/1?race_window_ms=0", None).await;
     for (args, says) in [
         (vec!["--requests", "0"], "--requests"),
-        (vec!["--requests", "1001"], "--requests"),
+        (vec!["--requests", "10001"], "--requests"),
         (vec!["--endpoint", "maybe-lock"], "--endpoint"),
         (vec!["--strategy", "no-such-strategy"], "unknown strategy"),
         (vec!["--event", "999"], "event 999 does not exist"),

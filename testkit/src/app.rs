@@ -236,6 +236,7 @@ pub async fn fire_together(apps: &[&TestApp], n: usize, path_and_query: &str) ->
             requests: n,
             customer: None,
             timeout: None,
+            in_flight: None,
         })
         .await;
     assert_eq!(sent.len(), n, "every request task finishes");

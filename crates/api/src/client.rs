@@ -60,6 +60,9 @@ pub struct FanOut<'a> {
     pub customer: Option<&'a str>,
     /// A deadline per request, over the client's own.
     pub timeout: Option<Duration>,
+    /// At most this many requests outstanding at once: the first `in_flight` leave together
+    /// from the barrier and each answer lets the next one go. `None`: all of them together.
+    pub in_flight: Option<usize>,
 }
 
 /// One request of a fan-out: where it went, when, and how it was answered.
@@ -88,6 +91,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(3))
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .map_err(ClientError::Build)?;
         Ok(Client::with_http(http, targets))
@@ -156,8 +160,40 @@ impl Client {
         self.get(self.first(), "/strategies").await
     }
 
+    /// Every event, page after page (`GET /events` answers at most a page, and a `Link`
+    /// header to the next while there are more).
     pub async fn events(&self) -> Result<Vec<EventView>, ClientError> {
-        self.get(self.first(), "/events").await
+        let mut all = Vec::new();
+        let mut path = format!("/events?limit={EVENTS_PAGE}");
+        loop {
+            let url = format!("{}{path}", self.first());
+            let response = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| unreachable(self.first(), &e))?;
+            let next = response
+                .headers()
+                .get(reqwest::header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+            let status = response.status();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| unreachable(self.first(), &e))?;
+            if !status.is_success() {
+                return Err(ClientError::Refused(format!("GET {url} answered {status}")));
+            }
+            let page: Vec<EventView> = serde_json::from_slice(&bytes)
+                .map_err(|e| not_the_lab("GET", &url, status, self.first(), &e))?;
+            all.extend(page);
+            match next {
+                Some(next) => path = next,
+                None => return Ok(all),
+            }
+        }
     }
 
     pub async fn event(&self, id: i64) -> Result<EventView, ClientError> {
@@ -216,10 +252,17 @@ impl Client {
             .await
     }
 
-    /// Sends `fan_out.requests` bookings, round-robin over its targets, released together, and
-    /// returns every answer in request order.
+    /// Sends `fan_out.requests` bookings, round-robin over its targets, released together (or
+    /// `in_flight` at a time, the first wave together), and returns every answer in request
+    /// order.
     pub async fn fire_together(&self, fan_out: FanOut<'_>) -> Vec<Sent> {
-        let barrier = Arc::new(Barrier::new(fan_out.requests));
+        let in_flight = fan_out
+            .in_flight
+            .unwrap_or(fan_out.requests)
+            .clamp(1, fan_out.requests.max(1));
+        // A permit per request in flight: each answer frees one for the next request.
+        let barrier = Arc::new(Barrier::new(in_flight));
+        let slots = Arc::new(tokio::sync::Semaphore::new(in_flight));
         let tasks = (0..fan_out.requests).map(|index| {
             let target = round_robin(fan_out.targets, index).to_string();
             let customer = fan_out.customer.map(|c| format!("{c}{}", index + 1));
@@ -228,8 +271,23 @@ impl Client {
                 request = request.timeout(timeout);
             }
             let barrier = barrier.clone();
+            let slots = slots.clone();
+            // The first wave's permits are taken here, in request order, so exactly requests
+            // 0..in_flight meet at the barrier; the rest queue for a freed one in the task.
+            let first_wave = (index < in_flight).then(|| {
+                slots
+                    .clone()
+                    .try_acquire_owned()
+                    .expect("a permit for every request of the first wave")
+            });
             tokio::spawn(async move {
-                barrier.wait().await;
+                let _slot = match first_wave {
+                    Some(permit) => {
+                        barrier.wait().await;
+                        Some(permit)
+                    }
+                    None => slots.acquire_owned().await.ok(),
+                };
                 let (sent_at, sent_wall) = (Instant::now(), Utc::now());
                 let answer = send(request).await;
                 Sent {
@@ -287,6 +345,31 @@ impl Client {
         }
         read(request, "POST", &url, target).await
     }
+}
+
+/// How long a pooled connection may sit idle: less than the server's keep-alive (actix's 5 s),
+/// so the client never sends a booking on a connection the server is closing, which would come
+/// back as "connection closed before message completed" with the booking's fate unknown.
+pub const POOL_IDLE: Duration = Duration::from_secs(3);
+
+/// How many events one page of [`Client::events`] asks for (the server's most).
+const EVENTS_PAGE: usize = 1000;
+
+/// The path of the `rel="next"` link of a `Link` header, e.g. `</events?after=3>; rel="next"`.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|link| {
+        let (target, params) = link.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
 }
 
 /// Sends one booking and reads its answer, whatever it is.
@@ -397,6 +480,19 @@ mod tests {
             ["http://a", "http://b", "http://a", "http://b", "http://a"]
         );
         assert_eq!(round_robin(&targets[..1], 7), "http://a");
+    }
+
+    #[test]
+    fn the_next_page_is_read_from_the_link_header() {
+        assert_eq!(
+            next_link(r#"</events?limit=100&after=100>; rel="next""#).as_deref(),
+            Some("/events?limit=100&after=100")
+        );
+        assert_eq!(
+            next_link(r#"</a>; rel="prev", </b>; rel="next""#).as_deref(),
+            Some("/b")
+        );
+        assert_eq!(next_link(r#"</a>; rel="prev""#), None);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub mod verdict;
 
 pub use audit::Audit;
 pub use booking::{BookBody, Booked, Booking, BookingAnswer, Knobs, Marks, NoAnswer, Route};
-pub use client::{describe, round_robin, Client, ClientError, FanOut, Sent};
+pub use client::{describe, round_robin, Client, ClientError, FanOut, Sent, POOL_IDLE};
 pub use error::{ErrorBody, ErrorCode, UnknownName};
 pub use event::{Event, EventView, NewEvent, Reset};
 pub use experiment::{

@@ -74,12 +74,15 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<FormQuery>,
 ) -> Result<Dashboard, ApiError> {
-    // The events the runs made for themselves are the history's, not the table's.
+    // The events the runs made for themselves are the history's, not the table's; and the
+    // first page only, as `GET /events` (which the page polls) answers it: a lab with 100,000
+    // events must not render them all.
     let own = storage::own_events(state.store()).await?;
     let events: Vec<_> = state
         .store()
-        .list_events()
+        .events_page(None, crate::web::api::DEFAULT_PAGE)
         .await?
+        .events
         .into_iter()
         .filter(|e| !own.contains(&e.id))
         .collect();

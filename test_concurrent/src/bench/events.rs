@@ -12,6 +12,12 @@ use oversold_api::{Client, NewEvent};
 pub const CAPACITY: i64 = 1_000_000;
 
 const HOT: &str = "bench: hot event";
+/// Booked by the database-limit loop, over sqlx rather than HTTP.
+const DATABASE: &str = "bench: database limit";
+/// The waves of 10,000 requests.
+const WAVE: &str = "bench: wave";
+/// The no-lock race at a zero window.
+const RACE: &str = "bench: race";
 
 fn spread_name(worker: usize) -> String {
     format!("bench: worker {worker}'s event")
@@ -21,6 +27,9 @@ fn spread_name(worker: usize) -> String {
 #[derive(Clone, Debug)]
 pub struct BenchEvents {
     pub hot: i64,
+    pub database: i64,
+    pub wave: i64,
+    pub race: i64,
     /// One per worker, `spread[i]` for worker `i`.
     pub spread: Vec<i64>,
 }
@@ -35,9 +44,15 @@ impl BenchEvents {
                 .find(|e| e.event.name == name)
                 .map(|e| e.event.id)
         };
-        let hot = match id_of(HOT) {
-            Some(id) => id,
-            None => create(client, HOT).await?,
+        let mut named = Vec::new();
+        for name in [HOT, DATABASE, WAVE, RACE] {
+            named.push(match id_of(name) {
+                Some(id) => id,
+                None => create(client, name).await?,
+            });
+        }
+        let [hot, database, wave, race] = named[..] else {
+            unreachable!("four names, four ids")
         };
         let mut spread = Vec::with_capacity(workers);
         for worker in 1..=workers {
@@ -47,7 +62,13 @@ impl BenchEvents {
                 None => create(client, &name).await?,
             });
         }
-        Ok(BenchEvents { hot, spread })
+        Ok(BenchEvents {
+            hot,
+            database,
+            wave,
+            race,
+            spread,
+        })
     }
 
     /// The events a cell books: the hot one, or the first `workers` spread ones.
@@ -84,6 +105,9 @@ mod tests {
     fn the_hot_event_is_shared_and_each_worker_has_its_own_otherwise() {
         let events = BenchEvents {
             hot: 7,
+            database: 8,
+            wave: 9,
+            race: 6,
             spread: vec![10, 11, 12],
         };
         assert_eq!(events.for_cell(true, 3), [7]);

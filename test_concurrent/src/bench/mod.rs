@@ -7,10 +7,18 @@
 //! events and ends with their audit, so the bookings counted by the database are checked against
 //! the 201s counted here. Results go to stdout as tables (or `--json`), and with `--report` into
 //! the "strategies" section of BENCHMARKS.md with an SVG chart per scenario.
+//!
+//! In the same run, so every ratio is taken under the same load: the database's own limit (the
+//! booking statements over sqlx, no HTTP: `database`), the HTTP ceiling (a trivial route), extra
+//! hot-event cells with many clients (512), the waves of 10,000 requests and the no-lock race at
+//! a zero window (`waves`); each strategy is shown against them, and the issue's targets are
+//! checked in a table of their own.
 
 mod cell;
+mod database;
 mod events;
 mod render;
+mod waves;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,10 +56,47 @@ pub struct BenchArgs {
     #[command(flatten)]
     pub strategies: StrategyArgs,
 
-    /// Numbers of concurrent clients, comma-separated (each 1 to 512).
+    /// Numbers of concurrent clients, comma-separated (each 1 to 10000).
     #[arg(long, value_name = "N[,N...]", value_delimiter = ',', default_values_t = [1usize, 16, 64],
-          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=512), |n| n as usize))]
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=10_000), |n| n as usize))]
     pub concurrency: Vec<usize>,
+
+    /// More numbers of clients for the hot event only (0 to 10000; 0 for none): where batching
+    /// pays, and where a lock queue is longest.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', default_values_t = [512usize],
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(0..=10_000), |n| n as usize))]
+    pub hot_concurrency: Vec<usize>,
+
+    /// The lab's database, opened directly to measure its own limit (the booking statements in a
+    /// loop, no HTTP) at each --concurrency. Without it that row is not measured.
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Requests in each wave (0 to 10000; 0 for no waves): bookings at an event of
+    /// --wave-tickets, the same at the sold-out event, and as many reads.
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(0..=10_000), |n| n as usize))]
+    pub wave_requests: usize,
+
+    /// Requests of a wave in flight at once (1 to 10000).
+    #[arg(long, value_name = "N", default_value_t = 2_000,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=10_000), |n| n as usize))]
+    pub wave_in_flight: usize,
+
+    /// Tickets of the waves' event (1 to 1000000).
+    #[arg(long, value_name = "C", default_value_t = 100,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub wave_tickets: i64,
+
+    /// The strategy the waves book with.
+    #[arg(long, value_name = "NAME", default_value = "redis")]
+    pub wave_strategy: StrategyName,
+
+    /// Rounds of the no-lock race (10 requests, one ticket, race_window_ms=0; 0 to 1000, 0 for
+    /// none): the share that oversell.
+    #[arg(long, value_name = "K", default_value_t = 50,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(0..=1000), |n| n as usize))]
+    pub race_rounds: usize,
 
     /// Which scenarios: hot (every client on one event with 1000000 tickets) and no-contention
     /// (each client on an event of its own).
@@ -124,10 +169,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         .resolve(ONE_TARGET)
         .map_err(anyhow::Error::msg)?;
     let most = args.concurrency.iter().copied().max().unwrap_or(1);
+    let hot_extra: Vec<usize> = args
+        .hot_concurrency
+        .iter()
+        .copied()
+        .filter(|&n| n > 0 && !args.concurrency.contains(&n))
+        .collect();
+    let widest = hot_extra
+        .iter()
+        .copied()
+        .chain([most, args.wave_in_flight])
+        .max()
+        .unwrap_or(1);
     // One pooled connection per client, so a cell measures the lock and not connection setup.
     let http = reqwest::Client::builder()
         .timeout(args.timeout.timeout())
-        .pool_max_idle_per_host(most)
+        .pool_max_idle_per_host(widest)
+        .pool_idle_timeout(oversold_api::POOL_IDLE)
         .build()
         .context("could not build the HTTP client")?;
     let client =
@@ -140,7 +198,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     } else {
         args.strategies.strategies.clone()
     };
-    let events = BenchEvents::ensure(&client, most).await?;
+    let spread = if args.scenario.contains(&ScenarioArg::NoContention) {
+        most
+    } else {
+        0
+    };
+    let events = BenchEvents::ensure(&client, spread).await?;
     let machine = Machine::describe().to_string();
 
     let mut skipped = Vec::new();
@@ -155,18 +218,26 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         }
     }
     let scenarios: Vec<Scenario> = args.scenario.iter().map(|s| s.scenario()).collect();
+    let grid = |scenario: Scenario| -> Vec<usize> {
+        let mut grid = args.concurrency.clone();
+        if scenario == Scenario::Hot {
+            grid.extend(&hot_extra);
+        }
+        grid
+    };
+    let duration = Duration::from_secs_f64(args.seconds);
+    let limits = limits(&client, &args, &events, duration).await?;
     let mut progress = Progress::new(
-        measured.len() * scenarios.len() * args.concurrency.len(),
+        measured.len() * scenarios.iter().map(|&s| grid(s).len()).sum::<usize>(),
         true,
     );
     let mut cells = Vec::new();
     for strategy in &measured {
         let path = booking_path(*strategy, &args);
         for &scenario in &scenarios {
-            for &clients in &args.concurrency {
+            for clients in grid(scenario) {
                 let booked = events.for_cell(scenario == Scenario::Hot, clients);
                 events::reset(&client, &booked).await?;
-                let duration = Duration::from_secs_f64(args.seconds);
                 let (samples, elapsed) =
                     cell::run(&client, &path, &booked, clients, duration).await;
                 let mut audits = Vec::new();
@@ -191,6 +262,34 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         }
     }
     progress.finish();
+    let waves = if args.wave_requests > 0 {
+        eprintln!(
+            "waves: {} {} bookings, {} in flight, at {} tickets; then sold out; then reads",
+            args.wave_requests, args.wave_strategy, args.wave_in_flight, args.wave_tickets
+        );
+        Some(
+            waves::waves(
+                &client,
+                events.wave,
+                args.wave_strategy,
+                args.wave_tickets,
+                args.wave_requests,
+                args.wave_in_flight,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let race = if args.race_rounds > 0 {
+        eprintln!(
+            "race: {} rounds of no-lock at race_window_ms=0",
+            args.race_rounds
+        );
+        Some(waves::race(&client, events.race, args.race_rounds, RACE_REQUESTS).await?)
+    } else {
+        None
+    };
 
     let run = Run {
         command: reproduce(&args, &targets),
@@ -200,6 +299,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         ttl_ms: args.ttl_ms,
         seconds: args.seconds,
         concurrency: args.concurrency.clone(),
+        hot_concurrency: hot_extra,
+        database: limits.database,
+        database_note: limits.database_note,
+        ceiling: limits.ceiling,
+        waves,
+        race,
         cells,
         skipped,
         unprotected,
@@ -209,6 +314,68 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         write_report(&run, report, &args.charts)?;
     }
     Ok(run.ok())
+}
+
+/// Requests of each no-lock race round: the workshop's ten.
+const RACE_REQUESTS: usize = 10;
+
+/// What the strategies are measured against.
+struct Limits {
+    database: Vec<database::DbCell>,
+    database_note: Option<String>,
+    ceiling: Vec<waves::CeilingCell>,
+}
+
+/// The database's own limit at each --concurrency (when --database-url is given) and the HTTP
+/// ceiling at every concurrency a cell runs at.
+async fn limits(
+    client: &Client,
+    args: &BenchArgs,
+    events: &BenchEvents,
+    duration: Duration,
+) -> anyhow::Result<Limits> {
+    let mut concurrencies = args.concurrency.clone();
+    concurrencies.extend(args.hot_concurrency.iter().filter(|&&n| n > 0));
+    concurrencies.sort_unstable();
+    concurrencies.dedup();
+    let mut ceiling = Vec::new();
+    for &clients in &concurrencies {
+        let cell = waves::ceiling(client, clients, duration).await;
+        eprintln!(
+            "HTTP ceiling (GET {}), {clients} client(s): {:.0} requests/s",
+            waves::TRIVIAL_ROUTE,
+            cell.per_second
+        );
+        ceiling.push(cell);
+    }
+    let mut database = Vec::new();
+    let database_note = match &args.database_url {
+        None => Some("not measured: give --database-url (or DATABASE_URL), the lab's own".into()),
+        Some(url) => {
+            let mut tasks: Vec<usize> = args.concurrency.clone();
+            tasks.sort_unstable();
+            tasks.dedup();
+            for tasks in tasks {
+                events::reset(client, &[events.database]).await?;
+                let (latencies, elapsed) =
+                    database::run(url, events.database, tasks, duration).await?;
+                let booked = client.audit(events.database).await?.booked;
+                let cell = database::DbCell::new(tasks, &latencies, elapsed, booked);
+                eprintln!(
+                    "database limit, {tasks} task(s): {:.0} bookings/s",
+                    cell.throughput
+                );
+                database.push(cell);
+            }
+            events::reset(client, &[events.database]).await?;
+            None
+        }
+    };
+    Ok(Limits {
+        database,
+        database_note,
+        ceiling,
+    })
 }
 
 /// The strategies the server's own table says oversell with this many instances.
@@ -266,6 +433,7 @@ fn print(run: &Run, json: bool) -> anyhow::Result<()> {
                 .map(|t| (t.what.clone(), t.median(), t.met()))
                 .collect::<Vec<_>>(),
         )?;
+        doc["issue_targets"] = serde_json::to_value(run.issue_targets())?;
         doc["ok"] = run.ok().into();
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
@@ -307,6 +475,22 @@ fn write_report(run: &Run, report: &Path, charts: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The flags' defaults, as clap gives them.
+fn parse_defaults() -> BenchArgs {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+    let mut defaults = Defaults::try_parse_from(["bench"])
+        .expect("the defaults parse")
+        .bench;
+    // The environment is not a default.
+    defaults.database_url = None;
+    defaults
+}
+
 /// The command line that reproduces the run.
 fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
     let list = |items: Vec<String>| items.join(",");
@@ -317,6 +501,40 @@ fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
         list(args.concurrency.iter().map(usize::to_string).collect()),
         args.race_window_ms
     );
+    // The extras only when they are not the defaults, so the common command stays short.
+    let defaults = parse_defaults();
+    if args.hot_concurrency != defaults.hot_concurrency {
+        let extra: Vec<String> = args.hot_concurrency.iter().map(usize::to_string).collect();
+        command.push_str(&format!(" --hot-concurrency {}", list(extra)));
+    }
+    for (flag, value, default) in [
+        (
+            "--wave-requests",
+            args.wave_requests,
+            defaults.wave_requests,
+        ),
+        (
+            "--wave-in-flight",
+            args.wave_in_flight,
+            defaults.wave_in_flight,
+        ),
+        (
+            "--wave-tickets",
+            args.wave_tickets as usize,
+            defaults.wave_tickets as usize,
+        ),
+        ("--race-rounds", args.race_rounds, defaults.race_rounds),
+    ] {
+        if value != default {
+            command.push_str(&format!(" {flag} {value}"));
+        }
+    }
+    if args.wave_strategy != defaults.wave_strategy {
+        command.push_str(&format!(" --wave-strategy {}", args.wave_strategy));
+    }
+    if args.database_url.is_some() {
+        command.push_str(" --database-url \"$DATABASE_URL\"");
+    }
     if !args.strategies.strategies.is_empty() {
         let names: Vec<&str> = args
             .strategies
@@ -377,7 +595,7 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused_before_anything_is_sent() {
         assert!(parse(&["--concurrency", "0"]).is_err());
-        assert!(parse(&["--concurrency", "1,513"]).is_err());
+        assert!(parse(&["--concurrency", "1,10001"]).is_err());
         assert!(parse(&["--seconds", "0"]).is_err());
         assert!(parse(&["--seconds", "abc"]).is_err());
         assert!(parse(&["--scenario", "lukewarm"]).is_err());

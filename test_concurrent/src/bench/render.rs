@@ -10,6 +10,8 @@ use benchkit::targets::{self, Target};
 use serde::Serialize;
 
 use super::cell::{CellResult, Scenario};
+use super::database::DbCell;
+use super::waves::{CeilingCell, Race, Waves, TRIVIAL_ROUTE};
 
 /// A whole run: what was asked, where, and every cell.
 #[derive(Debug, Serialize)]
@@ -22,6 +24,16 @@ pub struct Run {
     pub ttl_ms: Option<u64>,
     pub seconds: f64,
     pub concurrency: Vec<usize>,
+    /// The extra concurrencies of the hot event.
+    pub hot_concurrency: Vec<usize>,
+    /// The database's own limit, one cell per number of tasks.
+    pub database: Vec<DbCell>,
+    /// Why the database's limit was not measured.
+    pub database_note: Option<String>,
+    /// The HTTP ceiling, one cell per concurrency.
+    pub ceiling: Vec<CeilingCell>,
+    pub waves: Option<Waves>,
+    pub race: Option<Race>,
     pub cells: Vec<CellResult>,
     /// Strategies the server could not run here, with its reason (e.g. pg-advisory on SQLite).
     pub skipped: Vec<Skipped>,
@@ -42,6 +54,42 @@ const WITH_LOCK: &str = "redis";
 const NO_LOCK: &str = "no-lock";
 /// Handoff efficiency only means something when someone waits: from this many clients on.
 const CONTENDED: usize = 16;
+const ATOMIC: &str = "atomic";
+const BATCHED: &str = "batched";
+
+/// One of issue 12's targets: what, what is required, what was measured, and the verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueTarget {
+    pub what: String,
+    pub required: String,
+    pub measured: Option<String>,
+    /// `None`: not measured, or only to be reported.
+    pub met: Option<bool>,
+}
+
+impl IssueTarget {
+    fn ratio(what: String, value: Option<f64>, bound: Bound) -> IssueTarget {
+        let (required, met) = match bound {
+            Bound::AtLeast(x) => (format!("≥ {}×", figure(x)), value.map(|v| v >= x)),
+            Bound::AtMost(x) => (format!("≤ {}×", figure(x)), value.map(|v| v <= x)),
+        };
+        IssueTarget {
+            what,
+            required,
+            measured: value.map(|v| format!("{}×", figure(v))),
+            met,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+/// The p99 the big wave must stay under.
+const WAVE_P99_MS: f64 = 2000.0;
 
 impl Run {
     fn cell(&self, strategy: &str, scenario: Scenario, concurrency: usize) -> Option<&CellResult> {
@@ -64,12 +112,244 @@ impl Run {
         !self.unprotected.iter().any(|s| s == strategy)
     }
 
-    /// Every cell booked exactly what the database holds, and every protected strategy left
-    /// clean audits.
+    /// Every cell booked exactly what the database holds, every protected strategy left
+    /// clean audits, the database loop committed what its audit counts and the waves booked
+    /// exactly their tickets.
     pub fn ok(&self) -> bool {
         self.cells
             .iter()
             .all(|c| c.consistent() && (c.clean || !self.protected(&c.strategy)))
+            && self.database.iter().all(DbCell::consistent)
+            && self.waves.as_ref().is_none_or(Waves::correct)
+    }
+
+    /// The database's cell for `concurrency` tasks, or the widest measured below it.
+    fn database_at(&self, concurrency: usize) -> Option<&DbCell> {
+        self.database
+            .iter()
+            .filter(|d| d.tasks <= concurrency)
+            .max_by_key(|d| d.tasks)
+    }
+
+    fn ceiling_at(&self, concurrency: usize) -> Option<&CeilingCell> {
+        self.ceiling.iter().find(|c| c.concurrency == concurrency)
+    }
+
+    /// Every concurrency of a scenario, in the order run.
+    fn grid(&self, scenario: Scenario) -> Vec<usize> {
+        let mut grid = self.concurrency.clone();
+        if scenario == Scenario::Hot {
+            grid.extend(&self.hot_concurrency);
+        }
+        grid
+    }
+
+    /// The database's limit and the HTTP ceiling, side by side.
+    pub fn limits_table(&self) -> Table {
+        let mut table = Table::new([
+            "clients",
+            "database bookings/s",
+            "database p50 ms",
+            "database p99 ms",
+            "audit",
+            "GET /strategies per s",
+            "p50 ms",
+            "p99 ms",
+        ]);
+        let mut all: Vec<usize> = self
+            .ceiling
+            .iter()
+            .map(|c| c.concurrency)
+            .chain(self.database.iter().map(|d| d.tasks))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        for n in all {
+            let db = self.database.iter().find(|d| d.tasks == n);
+            let http = self.ceiling_at(n);
+            let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+            table.row([
+                n.to_string(),
+                or_dash(db.map(|d| figure(d.throughput))),
+                or_dash(db.map(|d| format!("{:.3}", d.p50_ms))),
+                or_dash(db.map(|d| format!("{:.3}", d.p99_ms))),
+                or_dash(db.map(|d| {
+                    if d.consistent() {
+                        "clean".to_string()
+                    } else {
+                        format!("DATABASE HAS {} FOR {} COMMITS", d.db_booked, d.booked)
+                    }
+                })),
+                or_dash(http.map(|h| figure(h.per_second))),
+                or_dash(http.map(|h| format!("{:.3}", h.p50_ms))),
+                or_dash(http.map(|h| format!("{:.3}", h.p99_ms))),
+            ]);
+        }
+        table
+    }
+
+    /// The waves, one row each.
+    pub fn waves_table(&self, waves: &Waves) -> Table {
+        let mut table = Table::new([
+            "wave",
+            "requests",
+            "in flight",
+            "seconds",
+            "p50 ms",
+            "p99 ms",
+            "all answered",
+            "201",
+            "409",
+            "other",
+            "audit",
+        ]);
+        for wave in [&waves.selling, &waves.sold_out, &waves.reads] {
+            let (created, sold_out, other) =
+                wave.answers
+                    .as_ref()
+                    .map_or(("-".into(), "-".into(), "-".into()), |t| {
+                        let s = &t.status;
+                        (
+                            s.created.to_string(),
+                            s.sold_out.to_string(),
+                            (s.stale_fence + s.unavailable + s.other).to_string(),
+                        )
+                    });
+            let audit = wave.audit.as_ref().map_or("-".to_string(), |a| {
+                format!(
+                    "{} booked of {}{}",
+                    a.booked,
+                    a.capacity,
+                    if a.clean { ", clean" } else { ", NOT CLEAN" }
+                )
+            });
+            table.row([
+                wave.what.clone(),
+                wave.requests.to_string(),
+                wave.in_flight.to_string(),
+                format!("{:.2}", wave.seconds),
+                format!("{:.1}", wave.p50_ms),
+                format!("{:.1}", wave.p99_ms),
+                if wave.all_answered { "yes" } else { "NO" }.to_string(),
+                created,
+                sold_out,
+                other,
+                audit,
+            ]);
+        }
+        table
+    }
+
+    /// Issue 12's target table, from this run.
+    pub fn issue_targets(&self) -> Vec<IssueTarget> {
+        let hot =
+            |strategy: &str, n: usize| self.cell(strategy, Scenario::Hot, n).map(|c| c.throughput);
+        let mut rows = Vec::new();
+        let wide = self.concurrency.iter().copied().max().unwrap_or(1);
+        rows.push(IssueTarget::ratio(
+            format!("{ATOMIC}, hot event, {wide} clients / the database's own rate, {wide} tasks"),
+            hot(ATOMIC, wide)
+                .zip(self.database_at(wide))
+                .and_then(|(a, d)| ratio(a, d.throughput)),
+            Bound::AtLeast(0.30),
+        ));
+        rows.push(IssueTarget::ratio(
+            format!("{WITH_LOCK} / {ATOMIC}, hot event, {wide} clients"),
+            hot(WITH_LOCK, wide)
+                .zip(hot(ATOMIC, wide))
+                .and_then(|(r, a)| ratio(r, a)),
+            Bound::AtLeast(0.50),
+        ));
+        let one_booking = self.cell(ATOMIC, Scenario::Hot, 1).map(|c| c.p50_ms);
+        let one_trivial = self.ceiling_at(1).map(|c| c.p50_ms);
+        rows.push(IssueTarget::ratio(
+            format!("one client: {ATOMIC} booking p50 / GET {TRIVIAL_ROUTE} p50"),
+            one_booking.zip(one_trivial).and_then(|(b, t)| ratio(b, t)),
+            Bound::AtMost(6.0),
+        ));
+        if let Some(&widest) = self.hot_concurrency.iter().max() {
+            rows.push(IssueTarget::ratio(
+                format!("{BATCHED} / {ATOMIC}, hot event, {widest} clients"),
+                hot(BATCHED, widest)
+                    .zip(hot(ATOMIC, widest))
+                    .and_then(|(b, a)| ratio(b, a)),
+                Bound::AtLeast(3.0),
+            ));
+        }
+        if let Some(w) = &self.waves {
+            rows.push(IssueTarget::ratio(
+                format!(
+                    "sold-out wave of {} ({} in flight, {}) / a wave of {} reads",
+                    w.sold_out.requests, w.sold_out.in_flight, w.strategy, w.reads.requests
+                ),
+                ratio(w.sold_out.seconds, w.reads.seconds),
+                Bound::AtMost(2.0),
+            ));
+            let booked = w.selling.audit.as_ref().map_or(-1, |a| a.booked);
+            let clean = w.selling.audit.as_ref().is_some_and(|a| a.clean);
+            rows.push(IssueTarget {
+                what: format!(
+                    "{} requests, {} in flight, {} tickets ({})",
+                    w.selling.requests, w.selling.in_flight, w.tickets, w.strategy
+                ),
+                required: format!(
+                    "all answered, exactly {} booked, p99 ≤ {} s",
+                    w.tickets,
+                    WAVE_P99_MS / 1000.0
+                ),
+                measured: Some(format!(
+                    "{}, {booked} booked{}, p99 {:.2} s",
+                    if w.selling.all_answered {
+                        "all answered"
+                    } else {
+                        "NOT ALL ANSWERED"
+                    },
+                    if clean {
+                        " (audit clean)"
+                    } else {
+                        " (AUDIT NOT CLEAN)"
+                    },
+                    w.selling.p99_ms / 1000.0
+                )),
+                met: Some(
+                    w.selling.all_answered
+                        && clean
+                        && booked == w.tickets
+                        && w.selling.p99_ms <= WAVE_P99_MS,
+                ),
+            });
+        }
+        if let Some(race) = &self.race {
+            rows.push(IssueTarget {
+                what: format!(
+                    "no-lock, {} requests, race_window_ms=0, {} rounds: share that oversell",
+                    race.requests, race.rounds
+                ),
+                required: "reported".into(),
+                measured: Some(format!("{}/{}", race.oversold_rounds, race.rounds)),
+                met: None,
+            });
+        }
+        rows
+    }
+
+    pub fn issue_table(&self) -> Table {
+        let mut table = Table::new(["figure", "target", "measured", "verdict"]);
+        for row in self.issue_targets() {
+            let verdict = match (&row.measured, row.met) {
+                (None, _) => "not measured",
+                (Some(_), None) => "reported",
+                (Some(_), Some(true)) => "met",
+                (Some(_), Some(false)) => "MISSED",
+            };
+            table.row([
+                row.what,
+                row.required,
+                row.measured.unwrap_or_else(|| "-".into()),
+                verdict.to_string(),
+            ]);
+        }
+        table
     }
 
     pub fn table(&self, scenario: Scenario) -> Table {
@@ -81,6 +361,8 @@ impl Run {
             "p99 ms",
             "not 201",
             "vs no-lock",
+            "vs database",
+            "vs HTTP",
             "lock held ms",
             "handoff",
             "audit",
@@ -89,6 +371,14 @@ impl Run {
             let baseline = self.cell(NO_LOCK, scenario, cell.concurrency);
             let vs = baseline
                 .and_then(|b| ratio(cell.throughput, b.throughput))
+                .map_or("-".into(), |r| format!("{}×", figure(r)));
+            let vs_database = self
+                .database_at(cell.concurrency)
+                .and_then(|d| ratio(cell.throughput, d.throughput))
+                .map_or("-".into(), |r| format!("{}×", figure(r)));
+            let vs_http = self
+                .ceiling_at(cell.concurrency)
+                .and_then(|h| ratio(cell.throughput, h.per_second))
                 .map_or("-".into(), |r| format!("{}×", figure(r)));
             let audit = match (cell.consistent(), cell.clean) {
                 (false, _) => format!(
@@ -107,6 +397,8 @@ impl Run {
                 format!("{:.2}", cell.p99_ms),
                 cell.errors().to_string(),
                 vs,
+                vs_database,
+                vs_http,
                 cell.mean_hold_ms.map_or("-".into(), |h| format!("{h:.2}")),
                 cell.handoff_efficiency
                     .map_or("-".into(), |e| format!("{e:.2}")),
@@ -155,14 +447,14 @@ impl Run {
 
     /// Bookings per second, one group per strategy and one bar per concurrency.
     pub fn chart(&self, scenario: Scenario) -> Result<String, String> {
-        let series: Vec<String> = self.concurrency.iter().map(|&c| clients(c)).collect();
+        let grid = self.grid(scenario);
+        let series: Vec<String> = grid.iter().map(|&c| clients(c)).collect();
         let groups: Vec<Group> = self
             .strategies()
             .into_iter()
             .map(|strategy| Group {
                 label: strategy.to_string(),
-                values: self
-                    .concurrency
+                values: grid
                     .iter()
                     .map(|&c| self.cell(strategy, scenario, c).map(|cell| cell.throughput))
                     .collect(),
@@ -199,6 +491,20 @@ impl Run {
             self.seconds,
             self.unprotected.join(", "),
         );
+        out.push_str(&format!(
+            "\n### The limits: the database alone, and a trivial route\n\n\
+             What the strategies are measured against, in the same run. *database*: the booking \
+             statements of `atomic` (a conditional `UPDATE` and the `INSERT` of the row, one \
+             transaction) in a loop over sqlx on the lab's own database, no HTTP, no lock; \
+             SQLite as the server opens it, this process's writers queued on one async mutex. \
+             *GET /strategies*: the HTTP stack alone (no database, no Redis). The strategy tables' \
+             *vs database* and *vs HTTP* columns divide by these at the same number of clients \
+             (by the widest database cell for more clients than it ran).\n\n{}",
+            self.limits_table().to_markdown()
+        ));
+        if let Some(note) = &self.database_note {
+            out.push_str(&format!("\nThe database's own limit was {note}.\n"));
+        }
         for scenario in [Scenario::Hot, Scenario::NoContention] {
             if self.cells.iter().all(|c| c.scenario != scenario) {
                 continue;
@@ -221,6 +527,26 @@ impl Run {
                 skipped.strategy, skipped.reason
             ));
         }
+        if let Some(waves) = &self.waves {
+            out.push_str(&format!(
+                "\n### Waves of {} requests\n\n\
+                 {} bookings with `{}` at `race_window_ms=0`, at most {} in flight (the first {} \
+                 leave together, each answer sends the next), at an event of {} tickets; then the \
+                 same wave at the event it sold out; then as many `GET /events/{{id}}`. *seconds* \
+                 is the whole wave; the audit is the database's after the wave.\n\n{}",
+                waves.selling.requests,
+                waves.selling.requests,
+                waves.strategy,
+                waves.selling.in_flight,
+                waves.selling.in_flight,
+                waves.tickets,
+                self.waves_table(waves).to_markdown()
+            ));
+        }
+        out.push_str(&format!(
+            "\n### Issue 12's targets\n\nRatios from this one run.\n\n{}",
+            self.issue_table().to_markdown()
+        ));
         let goals = self.targets();
         if !goals.is_empty() {
             out.push_str(&format!(
@@ -288,6 +614,12 @@ mod tests {
             ttl_ms: None,
             seconds: 1.0,
             concurrency: vec![1, 16],
+            hot_concurrency: vec![],
+            database: vec![],
+            database_note: None,
+            ceiling: vec![],
+            waves: None,
+            race: None,
             cells: vec![
                 cell("no-lock", Scenario::Hot, 1, 1000.0, None),
                 cell("no-lock", Scenario::Hot, 16, 2000.0, None),
