@@ -108,6 +108,11 @@ impl Injector {
         }
     }
 
+    /// The instant the faults' `at_s` are measured from.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     pub fn log(&self) -> FaultLog {
         self.log.clone()
     }

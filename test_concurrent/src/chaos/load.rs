@@ -15,12 +15,17 @@ use oversold_api::{Audit, BookingAnswer, Client, ErrorCode, Knobs, NewEvent, Rou
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
+use super::blame::{self, Span};
+use super::faults::Fault;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
     pub capacity: i64,
     pub concurrency: u32,
     pub race_window_ms: u64,
     pub ttl_ms: u64,
+    /// When the run started: the 503s' spans are measured from it, as the faults are.
+    pub started: Instant,
 }
 
 /// The event a strategy plays its rounds on.
@@ -42,6 +47,11 @@ pub struct StrategyStats {
     pub stale_fence: u64,
     /// 503: the lock or the database could not be had (a quorum gone, a node paused).
     pub unavailable: u64,
+    /// Of those, the 503s no fault on a part the strategy relies on explains (see `blame`).
+    pub unavailable_on_healthy_nodes: u64,
+    /// When each 503 was asked for and answered, for `blame`.
+    #[serde(skip)]
+    pub unavailable_spans: Vec<Span>,
     pub other: u64,
     pub rounds: u64,
     /// Booking rows over all rounds, from the audits.
@@ -73,6 +83,19 @@ impl Stats {
 
     pub fn snapshot(&self) -> BTreeMap<String, StrategyStats> {
         self.0.lock().unwrap().clone()
+    }
+
+    /// Counts each strategy's 503s on healthy nodes against the `faults` of the run.
+    pub fn blame(&self, faults: &[Fault], first_node: u16) {
+        for (name, stats) in self.0.lock().unwrap().iter_mut() {
+            let Ok(strategy) = name.parse::<StrategyName>() else {
+                continue;
+            };
+            stats.unavailable_on_healthy_nodes =
+                blame::on_healthy_nodes(&stats.unavailable_spans, faults, |target| {
+                    blame::relies_on(strategy, target, first_node)
+                });
+        }
     }
 
     fn update(&self, strategy: StrategyName, f: impl FnOnce(&mut StrategyStats)) {
@@ -227,7 +250,9 @@ impl Player {
         let strategy = self.event.strategy;
         while !self.stopped() {
             self.stats.update(strategy, |s| s.sent += 1);
+            let sent_s = self.settings.started.elapsed().as_secs_f64();
             let answer = self.client.book(self.target(), &path, None).await;
+            let answered_s = self.settings.started.elapsed().as_secs_f64();
             let mut sold_out = false;
             let mut back_off = false;
             self.stats.update(strategy, |s| match &answer {
@@ -247,6 +272,7 @@ impl Player {
                         (Some(409), Some(ErrorCode::StaleFence)) => s.stale_fence += 1,
                         (Some(503), _) => {
                             s.unavailable += 1;
+                            s.unavailable_spans.push(Span { sent_s, answered_s });
                             back_off = true;
                         }
                         (status, code) => {

@@ -12,6 +12,7 @@
 //! (oversold, lost updates, negative availability) is a violation. The answers are only counted
 //! to show what the faults cost (503s while a quorum is gone, requests an instance took down).
 
+mod blame;
 mod faults;
 mod load;
 mod locks;
@@ -21,7 +22,7 @@ mod report;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -177,18 +178,21 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
         faults::describe_kinds(&args.faults),
         args.fault_every
     );
+    let first_node = processes.redis_ports().first().copied().unwrap_or_default();
+    let events = load::prepare_events(&client, &strategies, args.capacity).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    // One clock for the faults and the answers, so a 503 can be set against the faults.
+    let injector = faults::Injector::new(processes, &args, max_down);
+    let started = injector.started();
     let settings = load::Settings {
         capacity: args.capacity,
         concurrency: args.concurrency,
         race_window_ms: args.race_window_ms,
         ttl_ms: args.ttl_ms,
+        started,
     };
-    let events = load::prepare_events(&client, &strategies, args.capacity).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
     let stats = load::Stats::new(&strategies);
     let load = load::start(&client, &events, settings, stats.clone(), stop.clone());
-    let injector = faults::Injector::new(processes, &args, max_down);
     let fault_log = injector.log();
     let faulting = tokio::spawn(injector.run(stop.clone()));
 
@@ -217,6 +221,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
     );
     tokio::time::sleep(wait).await;
     let stuck = locks::scan(&processes.redis_ports()).await?;
+    stats.blame(&fault_log.lock().unwrap(), first_node);
     let report = report::Report::new(
         &args,
         &targets,

@@ -186,7 +186,7 @@ impl Report {
         writeln!(out)?;
         writeln!(
             out,
-            "{:<12} {:>7} {:>7} {:>6} {:>8} {:>6} {:>6} {:>6} {:>6} {:>9} {:>10}",
+            "{:<12} {:>7} {:>7} {:>6} {:>8} {:>6} {:>6} {:>11} {:>6} {:>6} {:>9} {:>10}",
             "strategy",
             "sent",
             "rounds",
@@ -194,6 +194,7 @@ impl Report {
             "sold out",
             "stale",
             "503",
+            "503 healthy",
             "other",
             "no ans",
             "unjudged",
@@ -202,13 +203,14 @@ impl Report {
         for (name, s) in &self.strategies {
             writeln!(
                 out,
-                "{name:<12} {:>7} {:>7} {:>6} {:>8} {:>6} {:>6} {:>6} {:>6} {:>9} {:>10}",
+                "{name:<12} {:>7} {:>7} {:>6} {:>8} {:>6} {:>6} {:>11} {:>6} {:>6} {:>9} {:>10}",
                 s.sent,
                 s.rounds,
                 s.booked,
                 s.sold_out,
                 s.stale_fence,
                 s.unavailable,
+                s.unavailable_on_healthy_nodes,
                 s.other,
                 s.no_answer,
                 s.unaudited,
@@ -218,6 +220,11 @@ impl Report {
                 writeln!(out, "             first violation: {first}")?;
             }
         }
+        writeln!(
+            out,
+            "             (503 healthy: 503s while every part the strategy relies on was up: its Redis\n              \
+             node(s), etcd, both app instances; the others came while one of those was faulted)"
+        )?;
         writeln!(out)?;
         writeln!(
             out,
