@@ -106,7 +106,7 @@ impl TargetArgs {
 pub struct StrategyArgs {
     /// Strategies to run, through POST /book/{strategy}/{id} (repeat the flag or use commas):
     /// no-lock, local-mutex, redis, redlock, fenced, pg-advisory, for-update, optimistic, atomic,
-    /// queue. All but no-lock are protected. Default: none for fight (see --endpoint and --all);
+    /// queue, batched, etcd. All but no-lock are protected. Default: none for fight (see --endpoint and --all);
     /// every strategy the server offers for matrix and bench; for chaos, every strategy the
     /// server calls safe over several instances that runs on its database.
     #[arg(
@@ -369,6 +369,19 @@ mod tests {
         match Args::try_parse_from(argv).unwrap().command() {
             Command::Fight(fight) => fight,
             other => panic!("not a fight: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_strategy_flags_help_names_every_strategy_the_lab_has() {
+        use clap::CommandFactory;
+        let mut command = Args::command();
+        let chaos = command
+            .find_subcommand_mut("chaos")
+            .expect("a chaos subcommand");
+        let help = chaos.render_long_help().to_string();
+        for name in StrategyName::ALL {
+            assert!(help.contains(name.as_str()), "--help does not name {name}");
         }
     }
 
