@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn the_strategy_flags_help_names_every_strategy_the_lab_has() {
         use clap::CommandFactory;
-        let mut command = Args::command();
+        let mut command = <Args as CommandFactory>::command();
         let chaos = command
             .find_subcommand_mut("chaos")
             .expect("a chaos subcommand");
