@@ -165,7 +165,9 @@ async fn the_dashboard_shows_each_etcd_member_the_leader_and_the_quorum() {
         "{page}"
     );
     assert!(
-        page.contains(&format!("<code>{leader}</code> <small>(leader)</small>")),
+        page.contains(&format!(
+            "<code>{leader}</code> <small data-field=\"role\">(leader)</small>"
+        )),
         "{page}"
     );
     for url in cluster.endpoints() {
