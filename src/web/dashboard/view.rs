@@ -174,9 +174,14 @@ impl ExperimentView {
         ExperimentView {
             description: strategy.map_or("", Registry::description),
             tally: experiment.tally(),
-            timeline: timeline::svg(
+            timeline: timeline::svg_named(
                 &experiment.answers,
                 strategy.is_some_and(Registry::checks_its_write),
+                match strategy {
+                    // The lock key's revision is etcd's fencing token.
+                    Some(StrategyName::Etcd) => "etcd revision (fencing token)",
+                    _ => "fencing token",
+                },
             ),
             rows: {
                 let mut tokens: Vec<i64> = experiment
