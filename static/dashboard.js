@@ -90,6 +90,7 @@
     } catch (_) {
       return;
     }
+    refreshEtcd(answer.data && answer.data.etcd);
     const redis = answer.data && answer.data.redis;
     if (!redis || !Array.isArray(redis.nodes)) return;
     redis.nodes.forEach((node, i) => {
@@ -107,6 +108,30 @@
       setText(quorum, "nodes-up", `${redis.up} of ${redis.nodes.length}`);
       setText(quorum, "quorum", redis.quorum_up ? "quorum is up" : "NO QUORUM");
       quorum.className = redis.quorum_up ? "good" : "bad";
+    }
+  }
+
+  // The etcd panel from the same /health answer: each member's state and role, the leader, the quorum.
+  function refreshEtcd(etcd) {
+    if (!etcd || !Array.isArray(etcd.members)) return;
+    etcd.members.forEach((member, i) => {
+      const row = document.querySelector(`tr[data-etcd-member="${i}"]`);
+      if (!row) return;
+      const badge = row.querySelector('[data-field="state"] .verdict');
+      if (badge) {
+        const good = member.up && member.has_leader;
+        badge.textContent = !member.up ? "down" : member.has_leader ? "up" : "up, no leader";
+        badge.className = `verdict ${good ? "good" : "bad"}`;
+      }
+      setText(row, "role", member.is_leader ? "(leader)" : "");
+      setText(row, "ping", member.up && member.latency_ms != null ? `${member.latency_ms.toFixed(1)} ms` : "–");
+    });
+    const quorum = document.getElementById("etcd-quorum");
+    if (quorum) {
+      setText(quorum, "etcd-up", `${etcd.up} of ${etcd.members.length}`);
+      setText(quorum, "etcd-quorum", etcd.quorum_up ? "quorum is up" : "NO QUORUM");
+      setText(quorum, "etcd-leader", etcd.leader || "none");
+      quorum.className = etcd.quorum_up ? "good" : "bad";
     }
   }
 

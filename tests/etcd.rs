@@ -165,10 +165,19 @@ async fn the_dashboard_shows_each_etcd_member_the_leader_and_the_quorum() {
         "{page}"
     );
     assert!(
-        page.contains(&format!("<code>{leader}</code> <small>(leader)</small>")),
+        page.contains(&format!(
+            "<code>{leader}</code> <small data-field=\"role\">(leader)</small>"
+        )),
         "{page}"
     );
     for url in cluster.endpoints() {
         assert!(page.contains(&url), "{url} missing");
     }
+    // The strategy cards carry the fault cells of the rows that have them.
+    let etcd_row = "node restarts empty: <strong>safe</strong> · clock jump (early expiry): <strong>late holder refused</strong>";
+    assert!(page.contains(etcd_row), "{page}");
+    assert!(
+        page.contains("node restarts empty: <strong>oversells</strong>"),
+        "redlock's: {page}"
+    );
 }

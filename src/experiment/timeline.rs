@@ -240,6 +240,8 @@ impl Bar {
 struct Token {
     age: usize,
     value: i64,
+    /// What the token is: "fencing token", or for etcd "etcd revision (fencing token)".
+    name: &'static str,
 }
 
 struct RowView {
@@ -262,6 +264,12 @@ struct RowView {
 /// The SVG for these answers, ready to be embedded in HTML. `checked_write`: the strategy's
 /// write refuses a stale read by itself, so only lock holders can overlap dangerously.
 pub fn svg(answers: &[Answer], checked_write: bool) -> String {
+    svg_named(answers, checked_write, "fencing token")
+}
+
+/// [`svg`], with the fencing token named for what it is: etcd's token is the lock key's
+/// revision, and its hover says so.
+pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &'static str) -> String {
     let mut rows: Vec<Row> = answers.iter().map(Row::new).collect();
     rows.sort_by(|a, b| a.key().total_cmp(&b.key()));
     let span = rows.iter().map(|r| r.end).fold(1.0, f64::max) * 1.02;
@@ -289,7 +297,7 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
             &scale,
             scale.row * i as f64,
             row,
-            &tokens,
+            (&tokens, token_name),
             &mut used,
         ));
     }
@@ -388,7 +396,13 @@ fn legend(used: &[Mark]) -> Vec<Key> {
     keys
 }
 
-fn row_view(scale: &Scale, y: f64, row: &Row, tokens: &[i64], used: &mut Vec<Mark>) -> RowView {
+fn row_view(
+    scale: &Scale,
+    y: f64,
+    row: &Row,
+    (tokens, name): (&[i64], &'static str),
+    used: &mut Vec<Mark>,
+) -> RowView {
     let h = scale.row;
     let mid = y + h / 2.0;
     let mut bars = Vec::new();
@@ -441,7 +455,7 @@ fn row_view(scale: &Scale, y: f64, row: &Row, tokens: &[i64], used: &mut Vec<Mar
         .and_then(|t| t.fence_token)
         .and_then(|value| {
             let age = tokens.iter().position(|&known| known == value)? + 1;
-            Some(Token { age, value })
+            Some(Token { age, value, name })
         });
     RowView {
         mid: px(mid),
@@ -562,6 +576,21 @@ mod tests {
         );
         assert!(svg.contains("201 booked · token #2"), "{svg}");
         assert!(svg.contains("409 sold_out · token #1"), "{svg}");
+    }
+
+    #[test]
+    fn an_etcd_token_is_named_as_the_lock_keys_revision() {
+        let marks = Marks {
+            fence_token: Some(42),
+            ..held(1.0, 2.0, 1_000.0, false)
+        };
+        let answers = [answer(0, 0.0, marks, 201)];
+        let etcd = svg_named(&answers, false, "etcd revision (fencing token)");
+        assert!(
+            etcd.contains("<title>etcd revision (fencing token) #1: 42</title>"),
+            "{etcd}"
+        );
+        assert!(svg(&answers, false).contains("<title>fencing token #1: 42</title>"));
     }
 
     #[test]

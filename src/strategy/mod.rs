@@ -164,6 +164,18 @@ const fn row(one_instance: Outcome, two_instances: Outcome, paused_past_ttl: Out
         one_instance,
         two_instances,
         paused_past_ttl,
+        restart_empty: None,
+        clock_jump: None,
+    }
+}
+
+/// A row with its two fault cells: a lock node restarted empty, and a node's clock jumping
+/// forward (played as an early expiry).
+const fn with_faults(row: Expected, restart_empty: Outcome, clock_jump: Outcome) -> Expected {
+    Expected {
+        restart_empty: Some(restart_empty),
+        clock_jump: Some(clock_jump),
+        ..row
     }
 }
 
@@ -197,10 +209,16 @@ impl Registry for StrategyName {
         match self {
             StrategyName::NoLock => row(Oversells, Oversells, Oversells),
             StrategyName::LocalMutex => row(Safe, Oversells, Safe),
-            StrategyName::Redis | StrategyName::Redlock | StrategyName::Queue => {
-                row(Safe, Safe, Oversells)
+            StrategyName::Redis | StrategyName::Queue => row(Safe, Safe, Oversells),
+            // A second client assembles a majority from the node that forgot the lock.
+            StrategyName::Redlock => with_faults(row(Safe, Safe, Oversells), Oversells, Oversells),
+            // The same two holders, but the storage refuses the older one's write.
+            StrategyName::Fenced => {
+                with_faults(row(Safe, Safe, StaleRejected), StaleRejected, StaleRejected)
             }
-            StrategyName::Fenced | StrategyName::Etcd => row(Safe, Safe, StaleRejected),
+            // A member keeps its log through a restart (B waits for A: one booking); a lease
+            // that ends early is fenced off like a paused holder's.
+            StrategyName::Etcd => with_faults(row(Safe, Safe, StaleRejected), Safe, StaleRejected),
             StrategyName::PgAdvisory
             | StrategyName::ForUpdate
             | StrategyName::Optimistic

@@ -21,9 +21,11 @@ Examples:
   test_concurrent --strategy fenced --race-window-ms 500 --ttl-ms 100
                                                     a holder paused past its lease, with fencing
   test_concurrent matrix --target http://127.0.0.1:8080,http://127.0.0.1:8081
-                                                    every strategy: one instance, two, paused past TTL
+                                                    every strategy: one instance, two, paused past TTL,
+                                                    node restarts empty, clock jump (early expiry)
   test_concurrent --repeat 20 --json                twenty rounds each, machine-readable
   test_concurrent chaos --duration 60s              load while Redis nodes are paused and killed
+  test_concurrent chaos --faults etcd-pause,etcd-kill  etcd members paused and killed
   test_concurrent bench --seconds 1                 what each strategy costs
 
 Exit status: 0 when every protected round booked exactly min(requests, capacity) tickets with a
@@ -64,8 +66,10 @@ pub enum Command {
     /// default when no subcommand is given).
     Fight(FightArgs),
     /// For each strategy, three fights: on the first target alone, spread over all targets, and
-    /// with the holder paused past its TTL; each verdict is set against the strategy's expected
-    /// row from GET /strategies.
+    /// with the holder paused past its TTL; for redlock, fenced and etcd also two choreographed
+    /// faults on the lab's own processes (a lock node restarted empty, and an early expiry
+    /// standing in for a clock jump); each verdict is set against the strategy's expected row
+    /// from GET /strategies.
     Matrix(MatrixArgs),
     /// Load on every instance and the safe strategies while Redis nodes are stopped, paused and
     /// restarted; ends with the invariant violations per strategy from the audit.
@@ -285,6 +289,32 @@ pub struct MatrixArgs {
     #[arg(long, value_name = "MS", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(10..=300_000))]
     pub paused_ttl_ms: u64,
+
+    /// The race window of etcd's "paused past TTL" cell; more than --etcd-paused-ttl-ms.
+    #[arg(long, value_name = "MS", default_value_t = 2_500,
+          value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub etcd_paused_race_window_ms: u64,
+
+    /// The TTL of etcd's "paused past TTL" cell: etcd grants leases in whole seconds, at least 1.
+    #[arg(long, value_name = "MS", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(1_000..=300_000))]
+    pub etcd_paused_ttl_ms: u64,
+
+    /// Where start.sh keeps its pidfiles (redis-<port>.pid, etcd-<client port>.pid): the
+    /// "node restarts empty" and "clock jump (early expiry)" columns kill, restart and expire
+    /// the lab's own Redis nodes and etcd members found there. Without them those cells are
+    /// shown as not measured.
+    #[arg(long, value_name = "DIR", default_value = ".run")]
+    pub run_dir: std::path::PathBuf,
+
+    /// The redis-server binary used to restart a node the fault columns killed.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "redis-server",
+        env = "REDIS_SERVER"
+    )]
+    pub redis_server: String,
 
     #[command(flatten)]
     pub json: JsonArgs,

@@ -12,6 +12,7 @@ mod chaos;
 mod cli;
 mod connect;
 mod matrix;
+mod processes;
 mod progress;
 mod report;
 mod round;

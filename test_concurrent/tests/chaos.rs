@@ -1,6 +1,7 @@
 //! `test_concurrent chaos` end to end: the real `oversold` binary twice over three real
-//! redis-server nodes, started as `start.sh` starts them (pidfiles in a run directory), while the
-//! command pauses and kills the nodes and kills and restarts an app instance. The verdicts it
+//! redis-server nodes and a three-member etcd cluster, found by pidfile in a run directory as
+//! `start.sh` leaves them, while the command pauses and kills the nodes and the members and kills
+//! and restarts an app instance. The verdicts it
 //! prints are checked against the database's audit and the nodes' keys.
 
 use std::path::{Path, PathBuf};
@@ -71,6 +72,8 @@ on_every_database! {
         let redis_urls = redis_urls.join(",");
         // The etcd strategy is one of the safe ones chaos loads: it books against a real cluster.
         let etcd = testkit::EtcdCluster::start();
+        // Its members are faulted too, found by pidfile like the nodes.
+        etcd.write_pidfiles(&run.path);
         let etcd_endpoints = etcd.endpoints().join(",");
         let env = [
             ("DATABASE_URL", database.url.as_str()),
@@ -89,7 +92,7 @@ on_every_database! {
                 "chaos", "--target", &first.url, "--target", &second.url,
                 "--run-dir", &run.path.display().to_string(),
                 "--duration", "12s", "--fault-every", "1",
-                "--faults", "redis-pause,redis-kill,app-kill",
+                "--faults", "redis-pause,redis-kill,app-kill,etcd-pause,etcd-kill",
                 "--ttl-ms", "3000", "--race-window-ms", "20", "--capacity", "3",
                 "--concurrency", "3", "--seed", "7", "--progress-every", "2", "--json",
             ]
@@ -102,7 +105,7 @@ on_every_database! {
         assert_eq!(output.status.code(), Some(0), "{stderr}\n{}", String::from_utf8_lossy(&output.stdout));
         let report = stdout_json(&output);
         assert_eq!(report["ok"], true, "{report}");
-        for kind in ["redis-pause", "redis-kill", "app-kill"] {
+        for kind in ["redis-pause", "redis-kill", "app-kill", "etcd-pause", "etcd-kill"] {
             assert!(report["faults_by_kind"][kind].as_u64() >= Some(1), "{kind}: {report}");
         }
         assert!(report["faults"].as_array().unwrap().iter().all(|f| f["lasted_s"].is_number()), "every fault was healed: {report}");

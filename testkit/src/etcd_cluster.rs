@@ -125,6 +125,22 @@ impl EtcdCluster {
         &self.members
     }
 
+    /// Writes `<dir>/etcd-<client port>.pid` for every running member, as `start.sh` does, so a
+    /// tool that finds the lab's members by pidfile (chaos, the matrix's fault columns) finds
+    /// these. A member such a tool kills and starts again is no longer this cluster's child: the
+    /// [`crate::RunDir`] of `dir` kills it by its pidfile when it drops.
+    pub fn write_pidfiles(&self, dir: &std::path::Path) {
+        for member in &self.members {
+            if let Some(pid) = member.child().as_ref().map(Child::id) {
+                std::fs::write(
+                    dir.join(format!("etcd-{}.pid", member.client_port)),
+                    pid.to_string(),
+                )
+                .expect("write an etcd pidfile");
+            }
+        }
+    }
+
     /// One call to the JSON gateway of the first member that answers it.
     pub async fn call(&self, path: &str, body: Value) -> Option<Value> {
         for member in &self.members {

@@ -5,7 +5,8 @@
 //! pids in `<dir>/redis-<port>.pid`; apps are the real `oversold` binary with `<dir>/app-<port>.pid`
 //! and `<dir>/app-<port>.log`. When the directory drops, every process its pidfiles name at that
 //! moment is killed (those a tool under test restarted too, after checking that the pid still
-//! belongs to a redis-server or an oversold), and the directory is removed.
+//! belongs to a redis-server, an etcd or an oversold), and the directory is removed. An etcd
+//! cluster joins the directory through `EtcdCluster::write_pidfiles`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -180,7 +181,10 @@ impl Drop for RunDir {
             let Some(pid) = self.pid(name) else { continue };
             let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             let command = String::from_utf8_lossy(&command);
-            if command.contains("redis-server") || command.contains("oversold") {
+            if command.contains("redis-server")
+                || command.contains("oversold")
+                || command.contains("etcd")
+            {
                 // A pid our pidfiles name and whose command line is ours.
                 let pid = Pid::from_raw(pid);
                 let _ = kill(pid, Signal::SIGCONT);

@@ -1,5 +1,5 @@
-//! `GET /health`: the database, every Redis node and whether a Redlock quorum is up. The body is
-//! the same on 200 and 503, so a client reads it either way.
+//! `GET /health`: the database, every Redis node and whether a Redlock quorum is up, and the etcd
+//! cluster's members. The body is the same on 200 and 503, so a client reads it either way.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,26 @@ pub struct Health {
     pub default_strategy: StrategyName,
     pub database: DatabaseHealth,
     pub redis: RedisHealth,
+    /// The etcd cluster of the `etcd` strategy; absent from servers that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etcd: Option<EtcdHealth>,
+}
+
+/// The etcd members as the server sees them (the fields a client needs; the server sends more).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EtcdHealth {
+    pub members: Vec<EtcdMemberHealth>,
+    /// The URL of the member that reports itself leader.
+    pub leader: Option<String>,
+    /// A majority answers and one of them leads.
+    pub quorum_up: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EtcdMemberHealth {
+    /// The member's client URL, as `--etcd-endpoints` names it.
+    pub url: String,
+    pub up: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,5 +91,19 @@ mod tests {
             again,
             serde_json::from_str::<serde_json::Value>(sent).unwrap()
         );
+    }
+
+    #[test]
+    fn the_etcd_members_are_read_from_the_servers_health() {
+        let sent = r#"{"status":"ok","instance":"app-1","default_strategy":"redis",
+            "database":{"backend":"sqlite","up":true,"latency_ms":0.3,"error":null},
+            "redis":{"nodes":[],"up":0,"quorum":1,"quorum_up":false},
+            "etcd":{"members":[{"url":"http://127.0.0.1:7201","up":true,"latency_ms":1.0,
+                    "member_id":"8e9e05c52164694d","has_leader":true,"is_leader":true,"error":null}],
+                    "up":1,"quorum":1,"leader":"http://127.0.0.1:7201","quorum_up":true}}"#;
+        let health: Health = serde_json::from_str(sent).unwrap();
+        let etcd = health.etcd.expect("the etcd part");
+        assert_eq!(etcd.members[0].url, "http://127.0.0.1:7201");
+        assert!(etcd.quorum_up && etcd.members[0].up);
     }
 }

@@ -42,7 +42,9 @@ pub use event::{Event, EventView, NewEvent, Reset};
 pub use experiment::{
     Experiment, ExperimentAnswer, ExperimentInput, ExperimentSummary, Failure, Target,
 };
-pub use health::{DatabaseHealth, Health, HealthStatus, NodeHealth, RedisHealth};
+pub use health::{
+    DatabaseHealth, EtcdHealth, EtcdMemberHealth, Health, HealthStatus, NodeHealth, RedisHealth,
+};
 pub use strategy::{Database, Expected, Outcome, StrategyInfo, StrategyName};
 pub use tally::{StatusCounts, Tally};
 pub use verdict::{Banner, Kind, Tone, Verdict};

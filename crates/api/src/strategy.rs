@@ -139,12 +139,21 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// A strategy's row of the design's table: one instance, two instances, holder paused past TTL.
+/// A strategy's row of the design's table: one instance, two instances, holder paused past TTL,
+/// and, for the locks the Redlock debate is about, the two faults that settle it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expected {
     pub one_instance: Outcome,
     pub two_instances: Outcome,
     pub paused_past_ttl: Outcome,
+    /// A lock node restarts without its data while the holder relies on it; `None` for a
+    /// strategy that rests on no set of lock nodes (the fault says nothing about it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_empty: Option<Outcome>,
+    /// A node's clock jumps forward, played as an early expiry of the holder's lock on that node
+    /// (the lab cannot move a real node's clock); `None` as for `restart_empty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_jump: Option<Outcome>,
 }
 
 /// What `GET /strategies` says about one strategy.
@@ -208,6 +217,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(row.paused_past_ttl, Outcome::StaleRejected);
+        assert_eq!((row.restart_empty, row.clock_jump), (None, None));
         assert!(serde_json::from_str::<Outcome>(r#""two holders""#).is_err());
+    }
+
+    #[test]
+    fn the_fault_cells_are_sent_only_for_the_strategies_that_have_them() {
+        let sent = r#"{"one_instance":"safe","two_instances":"safe","paused_past_ttl":"oversells",
+                       "restart_empty":"oversells","clock_jump":"oversells"}"#;
+        let row: Expected = serde_json::from_str(sent).unwrap();
+        assert_eq!(row.restart_empty, Some(Outcome::Oversells));
+        let without = Expected {
+            restart_empty: None,
+            clock_jump: None,
+            ..row
+        };
+        let wire = serde_json::to_string(&without).unwrap();
+        assert!(
+            !wire.contains("restart_empty") && !wire.contains("clock_jump"),
+            "{wire}"
+        );
     }
 }

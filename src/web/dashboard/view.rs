@@ -174,9 +174,14 @@ impl ExperimentView {
         ExperimentView {
             description: strategy.map_or("", Registry::description),
             tally: experiment.tally(),
-            timeline: timeline::svg(
+            timeline: timeline::svg_named(
                 &experiment.answers,
                 strategy.is_some_and(Registry::checks_its_write),
+                match strategy {
+                    // The lock key's revision is etcd's fencing token.
+                    Some(StrategyName::Etcd) => "etcd revision (fencing token)",
+                    _ => "fencing token",
+                },
             ),
             rows: {
                 let mut tokens: Vec<i64> = experiment
@@ -270,14 +275,22 @@ pub fn targets(summary: &Summary) -> String {
 }
 
 impl StrategyRow {
-    /// The strategy's row of the design table, in words: one instance, two, paused past its TTL.
-    pub fn expectations(&self) -> [(&'static str, &'static str); 3] {
+    /// The strategy's row of the design table, in words: one instance, two, paused past its TTL,
+    /// and the two faults of the Redlock debate where the row expects something of them.
+    pub fn expectations(&self) -> Vec<(&'static str, &'static str)> {
         let e = &self.expected;
-        [
+        let mut row = vec![
             ("one instance", expectation(e.one_instance)),
             ("two instances", expectation(e.two_instances)),
             ("paused past TTL", expectation(e.paused_past_ttl)),
-        ]
+        ];
+        if let Some(outcome) = e.restart_empty {
+            row.push(("node restarts empty", expectation(outcome)));
+        }
+        if let Some(outcome) = e.clock_jump {
+            row.push(("clock jump (early expiry)", expectation(outcome)));
+        }
+        row
     }
 }
 

@@ -194,7 +194,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     let catalogue = crate::connect::offered(&client, &args.strategies.strategies).await?;
     let unprotected = unprotected(&catalogue, targets.len());
     let strategies: Vec<StrategyName> = if args.strategies.strategies.is_empty() {
-        catalogue.iter().map(|s| s.name).collect()
+        beside_redlock(catalogue.iter().map(|s| s.name).collect())
     } else {
         args.strategies.strategies.clone()
     };
@@ -376,6 +376,23 @@ async fn limits(
         database_note,
         ceiling,
     })
+}
+
+/// The server's order, with `etcd` moved next to `redlock`: the consensus lock's cost is read
+/// against the quorum lock's, row by row.
+fn beside_redlock(mut names: Vec<StrategyName>) -> Vec<StrategyName> {
+    if let (Some(etcd), Some(_)) = (
+        names.iter().position(|n| *n == StrategyName::Etcd),
+        names.iter().position(|n| *n == StrategyName::Redlock),
+    ) {
+        names.remove(etcd);
+        let redlock = names
+            .iter()
+            .position(|n| *n == StrategyName::Redlock)
+            .unwrap_or(0);
+        names.insert(redlock + 1, StrategyName::Etcd);
+    }
+    names
 }
 
 /// The strategies the server's own table says oversell with this many instances.
@@ -567,6 +584,16 @@ fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn etcd_is_measured_right_after_redlock() {
+        use StrategyName::*;
+        assert_eq!(
+            beside_redlock(vec![NoLock, Redlock, Fenced, Batched, Etcd]),
+            [NoLock, Redlock, Etcd, Fenced, Batched]
+        );
+        assert_eq!(beside_redlock(vec![Atomic, Etcd]), [Atomic, Etcd]);
+    }
 
     #[derive(Parser)]
     struct Cli {

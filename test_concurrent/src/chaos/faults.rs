@@ -18,9 +18,9 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use super::processes::Processes;
 use super::report::stamp;
 use super::ChaosArgs;
+use crate::processes::{Processes, Relaunch};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -28,6 +28,8 @@ pub enum FaultKind {
     RedisPause,
     RedisKill,
     AppKill,
+    EtcdPause,
+    EtcdKill,
     None,
 }
 
@@ -37,7 +39,7 @@ pub struct Fault {
     /// Seconds since the run started.
     pub at_s: f64,
     pub kind: FaultKind,
-    /// `redis:7201` or `app:8080`.
+    /// `redis:7001`, `etcd:7201` or `app:8080`.
     pub target: String,
     /// How long it lasted, once healed.
     pub lasted_s: Option<f64>,
@@ -52,6 +54,8 @@ impl FaultKind {
             FaultKind::RedisPause => "redis-pause",
             FaultKind::RedisKill => "redis-kill",
             FaultKind::AppKill => "app-kill",
+            FaultKind::EtcdPause => "etcd-pause",
+            FaultKind::EtcdKill => "etcd-kill",
             FaultKind::None => "none",
         }
     }
@@ -86,6 +90,7 @@ pub struct Injector {
 struct Down {
     nodes: Arc<Mutex<HashSet<u16>>>,
     apps: Arc<Mutex<HashSet<u16>>>,
+    members: Arc<Mutex<HashSet<u16>>>,
 }
 
 impl Injector {
@@ -158,6 +163,12 @@ impl Injector {
             }
             // One instance down at most, and never the last one serving.
             FaultKind::AppKill => (self.lab.app_ports(), down.apps.clone(), 1),
+            // A minority of the cluster: with three members, one.
+            FaultKind::EtcdPause | FaultKind::EtcdKill => {
+                let members = self.lab.etcd_ports();
+                let minority = (members.len().saturating_sub(1) / 2).max(1);
+                (members, down.members.clone(), minority)
+            }
             FaultKind::None => return Ok(None),
         };
         let candidates: Vec<u16> = {
@@ -173,7 +184,10 @@ impl Injector {
         let port = candidates[self.rng.random_range(0..candidates.len())];
         busy.lock().unwrap().insert(port);
         let lasting = match kind {
-            FaultKind::RedisPause => Duration::from_secs_f64(self.rng.random_range(0.5..3.0)),
+            FaultKind::RedisPause | FaultKind::EtcdPause => {
+                Duration::from_secs_f64(self.rng.random_range(0.5..3.0))
+            }
+            FaultKind::EtcdKill => Duration::from_secs_f64(self.rng.random_range(1.0..4.0)),
             FaultKind::RedisKill => {
                 self.ttl
                     .max(Duration::from_secs_f64(self.rng.random_range(1.0..4.0)))
@@ -185,6 +199,8 @@ impl Injector {
         let (target, what) = match kind {
             FaultKind::RedisPause => (format!("redis:{port}"), "paused (SIGSTOP)"),
             FaultKind::RedisKill => (format!("redis:{port}"), "killed (SIGKILL)"),
+            FaultKind::EtcdPause => (format!("etcd:{port}"), "paused (SIGSTOP)"),
+            FaultKind::EtcdKill => (format!("etcd:{port}"), "killed (SIGKILL)"),
             _ => (format!("app:{port}"), "killed (SIGKILL)"),
         };
         eprintln!(
@@ -202,7 +218,8 @@ impl Injector {
             });
             log.len() - 1
         };
-        let app = match kind {
+        // What a killed app or etcd member was started with, to start it again.
+        let relaunch: Option<Relaunch> = match kind {
             FaultKind::RedisPause => {
                 self.lab.pause_redis(port)?;
                 None
@@ -211,14 +228,23 @@ impl Injector {
                 self.lab.kill_redis(port).await?;
                 None
             }
+            FaultKind::EtcdPause => {
+                self.lab.pause_etcd(port)?;
+                None
+            }
+            FaultKind::EtcdKill => Some(self.lab.kill_etcd(port).await?),
             _ => Some(self.lab.kill_app(port).await?),
         };
         let (lab, log, started) = (self.lab.clone(), self.log.clone(), self.started);
         Ok(Some(async move {
             tokio::time::sleep(lasting).await;
-            match (kind, app) {
+            match (kind, relaunch) {
                 (FaultKind::RedisPause, _) => lab.resume_redis(port)?,
                 (FaultKind::RedisKill, _) => lab.restart_redis(port).await?,
+                (FaultKind::EtcdPause, _) => lab.resume_etcd(port)?,
+                (FaultKind::EtcdKill, Some(command)) => {
+                    lab.restart_etcd(port, &command, true).await?
+                }
                 (_, Some(command)) => lab.restart_app(port, &command).await?,
                 _ => {}
             }
@@ -241,4 +267,27 @@ async fn sleep_unless_stopped(wait: Duration, stop: &AtomicBool) -> bool {
         tokio::time::sleep(Duration::from_millis(50).min(deadline - Instant::now())).await;
     }
     stop.load(Ordering::SeqCst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_etcd_faults_parse_by_the_names_help_and_the_report_use() {
+        for kind in [
+            FaultKind::EtcdPause,
+            FaultKind::EtcdKill,
+            FaultKind::RedisKill,
+        ] {
+            assert_eq!(FaultKind::from_str(kind.name(), false), Ok(kind));
+            let wire = serde_json::to_string(&kind).unwrap();
+            assert_eq!(wire, format!("\"{}\"", kind.name()));
+        }
+        assert!(FaultKind::from_str("etcd-stop", false).is_err());
+        assert_eq!(
+            describe_kinds(&[FaultKind::EtcdKill, FaultKind::None, FaultKind::EtcdPause]),
+            "etcd-kill, etcd-pause"
+        );
+    }
 }

@@ -1,11 +1,13 @@
-//! `test_concurrent chaos`: load over every instance while Redis nodes (and app instances) fail.
+//! `test_concurrent chaos`: load over every instance while Redis nodes, etcd members and app
+//! instances fail.
 //!
 //! Each strategy under test gets its own event ("chaos: <strategy>") and plays rounds on it:
 //! reset to `--capacity` tickets, `--concurrency` requests at a time spread over the targets
 //! until it sells out, wait for every request in flight, then read the event's audit. Meanwhile
 //! a fault injector pauses (SIGSTOP) and kills (SIGKILL) the Redis nodes the lab uses, found by
-//! the pidfiles `start.sh` writes, and with `--faults app-kill` kills an app instance and starts
-//! it again with the command line it had. At the end every fault is healed, the lock TTL is let
+//! the pidfiles `start.sh` writes, with `--faults app-kill` kills an app instance and starts
+//! it again with the command line it had, and with `etcd-pause`/`etcd-kill` does the same to one
+//! etcd member at a time. At the end every fault is healed, the lock TTL is let
 //! pass, and the nodes are scanned for `lock:*` keys: any left is a lock held past its TTL.
 //!
 //! The verdict, as everywhere in the lab, comes from the audit: a round whose event is not clean
@@ -16,7 +18,6 @@ mod blame;
 mod faults;
 mod load;
 mod locks;
-mod processes;
 mod report;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ Examples:
                               five minutes against the lab start.sh runs (.run/ in this directory)
   test_concurrent chaos --duration 60s --faults redis-pause,redis-kill,app-kill
                               also kill an app instance now and then, and start it again
+  test_concurrent chaos --duration 60s --faults etcd-pause,etcd-kill --strategy etcd
+                              pause and kill etcd members under the etcd strategy
   test_concurrent chaos --duration 30s --strategy redlock,fenced --json
 
 Exit status: 0 when no strategy under test had an invariant violation and no lock was held past
@@ -59,13 +62,17 @@ pub struct ChaosArgs {
     pub duration: Duration,
 
     /// Where start.sh keeps its pidfiles: redis-<port>.pid for each Redis node the first target
-    /// reports in /health, app-<port>.pid for each target (with --faults app-kill).
+    /// reports in /health, app-<port>.pid for each target (with --faults app-kill),
+    /// etcd-<client port>.pid for each etcd member /health reports (with etcd-pause, etcd-kill).
     #[arg(long, value_name = "DIR", default_value = ".run")]
     pub run_dir: PathBuf,
 
     /// The faults to inject, in turn (comma-separated): redis-pause (SIGSTOP, then SIGCONT),
     /// redis-kill (SIGKILL, restarted empty after at least one lock TTL, as Redlock requires of
-    /// nodes without persistence), app-kill (SIGKILL an app instance, start it again), or none.
+    /// nodes without persistence), app-kill (SIGKILL an app instance, start it again),
+    /// etcd-pause (SIGSTOP an etcd member, then SIGCONT), etcd-kill (SIGKILL an etcd member,
+    /// started again on its data as a crash leaves it), or none. At most one etcd member (a
+    /// minority of three) is faulted at a time.
     #[arg(
         long,
         value_name = "KIND[,KIND...]",
@@ -163,7 +170,32 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<bool> {
     let strategies = pick_strategies(&client, &args.strategies.strategies, database).await?;
     let names: Vec<&str> = strategies.iter().map(|s| s.as_str()).collect();
     let database = database.as_str();
-    let processes = processes::Processes::find(&args, &targets, &node_urls)?;
+    let etcd_urls: Vec<String> = health
+        .etcd
+        .iter()
+        .flat_map(|e| e.members.iter().map(|m| m.url.clone()))
+        .collect();
+    let has = |kinds: &[FaultKind]| args.faults.iter().any(|f| kinds.contains(f));
+    let etcd_faults = has(&[FaultKind::EtcdPause, FaultKind::EtcdKill]);
+    if etcd_faults && etcd_urls.is_empty() {
+        anyhow::bail!(
+            "--faults etcd-pause/etcd-kill need the lab's etcd cluster, and {} reports none in \
+             /health (start the app with ETCD_ENDPOINTS)",
+            targets[0]
+        );
+    }
+    let processes = crate::processes::Processes::find(
+        &args.run_dir,
+        &args.redis_server,
+        crate::processes::Wanted {
+            redis: &node_urls,
+            redis_pidfiles: has(&[FaultKind::RedisPause, FaultKind::RedisKill]),
+            apps: &targets,
+            app_pidfiles: has(&[FaultKind::AppKill]),
+            etcd: &etcd_urls,
+            etcd_pidfiles: etcd_faults,
+        },
+    )?;
     let max_down = args
         .max_nodes_down
         .unwrap_or((node_urls.len().saturating_sub(1) / 2).max(1));

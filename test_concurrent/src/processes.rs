@@ -1,10 +1,12 @@
-//! The lab's processes as `start.sh` left them: found by pidfile, signalled, started again.
+//! The lab's processes as `start.sh` left them: found by pidfile, signalled, started again, for
+//! `chaos` and for the matrix's fault columns.
 //!
 //! A pid is only ever signalled after checking that it still belongs to what its pidfile says (a
-//! redis-server on that port, an oversold), so a stale pidfile whose pid was reused by another
-//! program is refused, never killed. A killed Redis node is started again with the flags
-//! `start.sh` uses (from `lab-redis`); a killed app instance with the command line, environment and working
-//! directory it had, read from `/proc` before the kill (Linux only).
+//! redis-server on that port, an etcd serving that port, an oversold), so a stale pidfile whose
+//! pid was reused by another program is refused, never killed. A killed Redis node is started
+//! again with the flags `start.sh` uses (from `lab-redis`); a killed app instance or etcd member
+//! with the command line, environment and working directory it had, read from `/proc` before the
+//! kill (Linux only).
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -17,17 +19,27 @@ use anyhow::{bail, Context};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::{ChaosArgs, FaultKind};
-
+/// The lab's processes a run may fault, by port, and where their pidfiles are.
 pub struct Processes {
     run_dir: PathBuf,
     redis_server: String,
     redis_ports: Vec<u16>,
     app_ports: Vec<u16>,
+    etcd_ports: Vec<u16>,
 }
 
-/// How to start an app instance again: what it was started with.
-pub struct AppCommand {
+/// What the lab's processes to fault are: which of their pidfiles must be live up front.
+pub struct Wanted<'a> {
+    pub redis: &'a [String],
+    pub redis_pidfiles: bool,
+    pub apps: &'a [String],
+    pub app_pidfiles: bool,
+    pub etcd: &'a [String],
+    pub etcd_pidfiles: bool,
+}
+
+/// How to start a process again: what it was started with.
+pub struct Relaunch {
     program: PathBuf,
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
@@ -35,49 +47,57 @@ pub struct AppCommand {
 }
 
 impl Processes {
-    /// Checks that every Redis node (and, for app-kill, every target) has a live pidfile.
+    /// Opens the run directory and checks that every process asked for has a live pidfile.
     pub fn find(
-        args: &ChaosArgs,
-        targets: &[String],
-        node_urls: &[String],
+        run_dir: &Path,
+        redis_server: &str,
+        wanted: Wanted<'_>,
     ) -> anyhow::Result<Processes> {
-        let run_dir = std::fs::canonicalize(&args.run_dir).with_context(|| {
+        let run_dir = std::fs::canonicalize(run_dir).with_context(|| {
             format!(
                 "no run directory {}: start the lab with ./start.sh (it writes its pidfiles \
                  to .run/), or point --run-dir at the directory that holds them",
-                args.run_dir.display()
+                run_dir.display()
             )
         })?;
         let mut lab = Processes {
             run_dir,
-            redis_server: args.redis_server.clone(),
+            redis_server: redis_server.to_string(),
             redis_ports: Vec::new(),
             app_ports: Vec::new(),
+            etcd_ports: Vec::new(),
         };
-        let redis_faults = args
-            .faults
-            .iter()
-            .any(|f| matches!(f, FaultKind::RedisPause | FaultKind::RedisKill));
-        for url in node_urls {
+        if (wanted.app_pidfiles || wanted.etcd_pidfiles)
+            && !Path::new("/proc/self/cmdline").exists()
+        {
+            bail!("restarting an app instance or an etcd member reads how it was started from /proc, which only Linux has");
+        }
+        for url in wanted.redis {
             let port = local_port(url).with_context(|| {
-                format!("the lab uses the Redis node {url}; chaos only faults nodes on 127.0.0.1")
+                format!("the lab uses the Redis node {url}; only nodes on 127.0.0.1 are faulted")
             })?;
-            if redis_faults {
+            if wanted.redis_pidfiles {
                 lab.redis_pid(port)?;
             }
             lab.redis_ports.push(port);
         }
-        for target in targets {
+        for target in wanted.apps {
             let port = local_port(target).with_context(|| {
-                format!("chaos only faults app instances on 127.0.0.1, not {target}")
+                format!("only app instances on 127.0.0.1 are faulted, not {target}")
             })?;
-            if args.faults.contains(&FaultKind::AppKill) {
-                if !Path::new("/proc/self/cmdline").exists() {
-                    bail!("--faults app-kill reads how to restart an instance from /proc, which only Linux has");
-                }
+            if wanted.app_pidfiles {
                 lab.app_pid(port)?;
             }
             lab.app_ports.push(port);
+        }
+        for url in wanted.etcd {
+            let port = local_port(url).with_context(|| {
+                format!("the lab uses the etcd member {url}; only members on 127.0.0.1 are faulted")
+            })?;
+            if wanted.etcd_pidfiles {
+                lab.etcd_pid(port)?;
+            }
+            lab.etcd_ports.push(port);
         }
         Ok(lab)
     }
@@ -90,10 +110,21 @@ impl Processes {
         self.app_ports.clone()
     }
 
+    pub fn etcd_ports(&self) -> Vec<u16> {
+        self.etcd_ports.clone()
+    }
+
     /// The live pid of the Redis node on `port`, checked to be a redis-server on that port.
     pub fn redis_pid(&self, port: u16) -> anyhow::Result<i32> {
         self.checked_pid(&format!("redis-{port}"), |args| {
             args.contains("redis") && args.contains(&port.to_string())
+        })
+    }
+
+    /// The live pid of the etcd member whose clients use `port`, checked to be that etcd.
+    pub fn etcd_pid(&self, port: u16) -> anyhow::Result<i32> {
+        self.checked_pid(&format!("etcd-{port}"), |args| {
+            args.contains("etcd") && args.contains(&format!("127.0.0.1:{port}"))
         })
     }
 
@@ -168,19 +199,53 @@ impl Processes {
     }
 
     /// Reads how the app on `port` was started, then SIGKILLs it.
-    pub async fn kill_app(&self, port: u16) -> anyhow::Result<AppCommand> {
+    pub async fn kill_app(&self, port: u16) -> anyhow::Result<Relaunch> {
         let pid = self.app_pid(port)?;
-        let command = AppCommand::of(pid)?;
-        signal(pid, Signal::SIGKILL)?;
-        wait_until(Duration::from_secs(5), || !port_open(port))
-            .await
-            .with_context(|| format!("the app on {port} still listens after SIGKILL"))?;
-        Ok(command)
+        kill_for_relaunch(pid, port, "app").await
     }
 
     /// Starts the app again as it was, records its pid, and waits until it answers HTTP.
-    pub async fn restart_app(&self, port: u16, command: &AppCommand) -> anyhow::Result<()> {
-        let log_path = self.run_dir.join(format!("app-{port}.log"));
+    pub async fn restart_app(&self, port: u16, command: &Relaunch) -> anyhow::Result<()> {
+        self.relaunch("app", port, command)?;
+        // Any answer will do: /health is 503 while a fault keeps the first node down.
+        self.wait_for_http(port, "app", |_| true).await
+    }
+
+    pub fn pause_etcd(&self, port: u16) -> anyhow::Result<()> {
+        signal(self.etcd_pid(port)?, Signal::SIGSTOP)
+    }
+
+    pub fn resume_etcd(&self, port: u16) -> anyhow::Result<()> {
+        signal(self.etcd_pid(port)?, Signal::SIGCONT)
+    }
+
+    /// Reads how the etcd member on `port` was started, then SIGKILLs it: a crash, which leaves
+    /// its data directory (and the log it fsynced) as it was.
+    pub async fn kill_etcd(&self, port: u16) -> anyhow::Result<Relaunch> {
+        let pid = self.etcd_pid(port)?;
+        signal(pid, Signal::SIGCONT)?;
+        kill_for_relaunch(pid, port, "etcd member").await
+    }
+
+    /// Starts the etcd member again on its data, records its pid, and waits until it answers
+    /// `/health`; with `healthy`, until it says it has a leader (it rejoined a majority).
+    pub async fn restart_etcd(
+        &self,
+        port: u16,
+        command: &Relaunch,
+        healthy: bool,
+    ) -> anyhow::Result<()> {
+        self.relaunch("etcd", port, command)?;
+        self.wait_for_http(port, "etcd member", |body| {
+            !healthy || body.contains("\"health\":\"true\"")
+        })
+        .await
+    }
+
+    /// Starts `command` again in its own process group, its output appended to
+    /// `<run dir>/<name>-<port>.log` and its pid written to `<name>-<port>.pid`.
+    fn relaunch(&self, name: &str, port: u16, command: &Relaunch) -> anyhow::Result<()> {
+        let log_path = self.run_dir.join(format!("{name}-{port}.log"));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -199,34 +264,55 @@ impl Processes {
             .spawn()
             .with_context(|| format!("could not start {} again", command.program.display()))?;
         std::fs::write(
-            self.run_dir.join(format!("app-{port}.pid")),
+            self.run_dir.join(format!("{name}-{port}.pid")),
             child.id().to_string(),
         )?;
         // Reap it whenever it ends, so no zombie outlives this run.
         std::thread::spawn(move || child.wait());
+        Ok(())
+    }
+
+    /// Waits up to a minute for `GET /health` on `port` to answer with a body `ready` accepts.
+    async fn wait_for_http(
+        &self,
+        port: u16,
+        what: &str,
+        ready: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<()> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            // Any answer will do: /health is 503 while a fault keeps the first node down.
-            let health = client
+            let answer = client
                 .get(format!("http://127.0.0.1:{port}/health"))
                 .timeout(Duration::from_secs(2))
                 .send()
                 .await;
-            if health.is_ok() {
-                return Ok(());
+            if let Ok(answer) = answer {
+                if ready(&answer.text().await.unwrap_or_default()) {
+                    return Ok(());
+                }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!(
-            "the restarted app on port {port} did not answer within 60s; see {}",
-            log_path.display()
+            "the restarted {what} on port {port} was not ready within 60s; see its log in {}",
+            self.run_dir.display()
         )
     }
 }
 
-impl AppCommand {
-    fn of(pid: i32) -> anyhow::Result<AppCommand> {
+/// Reads how `pid` was started, SIGKILLs it and waits until `port` is closed.
+async fn kill_for_relaunch(pid: i32, port: u16, what: &str) -> anyhow::Result<Relaunch> {
+    let command = Relaunch::of(pid)?;
+    signal(pid, Signal::SIGKILL)?;
+    wait_until(Duration::from_secs(5), || !port_open(port))
+        .await
+        .with_context(|| format!("the {what} on {port} still listens after SIGKILL"))?;
+    Ok(command)
+}
+
+impl Relaunch {
+    fn of(pid: i32) -> anyhow::Result<Relaunch> {
         let proc = PathBuf::from(format!("/proc/{pid}"));
         let read = |name: &str| {
             std::fs::read(proc.join(name))
@@ -248,8 +334,14 @@ impl AppCommand {
             })
             .collect();
         let cwd = std::fs::read_link(proc.join("cwd"))?;
-        let program = cwd.join(PathBuf::from(args.remove(0)));
-        Ok(AppCommand {
+        let first = PathBuf::from(args.remove(0));
+        // A bare name (`etcd`) was found on PATH: the binary the kernel ran is the one to run.
+        let program = if first.components().count() > 1 {
+            cwd.join(first)
+        } else {
+            std::fs::read_link(proc.join("exe")).unwrap_or(first)
+        };
+        Ok(Relaunch {
             program,
             args,
             env,
@@ -267,7 +359,7 @@ fn split_nul(bytes: Vec<u8>) -> Vec<OsString> {
 }
 
 /// The port of `scheme://127.0.0.1:port[/...]` (or localhost); `None` off this machine.
-fn local_port(url: &str) -> Option<u16> {
+pub fn local_port(url: &str) -> Option<u16> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?']).next()?;
     let authority = authority.rsplit('@').next()?;
