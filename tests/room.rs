@@ -112,6 +112,8 @@ on_every_database! {
             .map(|(_, t)| t["name"].as_str().unwrap().to_string())
             .collect();
 
+        assert!(told.iter().all(|n| people.iter().any(|p| &p.name == n)), "{told:?}");
+
         // Either instance's projector shows the same list, and it is the phones' answers.
         let state = room_state(&app).await;
         assert_eq!(state["round"]["id"], round["id"]);
@@ -171,7 +173,10 @@ async fn a_tap_needs_a_joined_phone_and_an_open_round() {
 
     let person = Participant::join(&app, "early").await;
     let (status, body) = person.tap().await;
-    assert_eq!((status, body["error"].as_str()), (409, Some("round_closed")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("round_closed"))
+    );
 
     let too_long = person
         .client
@@ -209,9 +214,15 @@ async fn phone() -> Browser {
         .execute("return [window.innerWidth, window.innerHeight]", vec![])
         .await
         .unwrap();
-    let (w, h) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
+    let (w, h) = (
+        inner[0].as_u64().unwrap() as u32,
+        inner[1].as_u64().unwrap() as u32,
+    );
     client
-        .set_window_size(390 + 390u32.saturating_sub(w), 844 + 844u32.saturating_sub(h))
+        .set_window_size(
+            390 + 390u32.saturating_sub(w),
+            844 + 844u32.saturating_sub(h),
+        )
         .await
         .unwrap();
     browser
@@ -256,7 +267,10 @@ async fn two_phones_in_real_browsers_join_tap_and_both_cheer_without_a_lock() {
     let phones = [phone().await, phone().await];
     for (n, phone) in phones.iter().enumerate() {
         let client = &phone.client;
-        client.goto(&format!("{}/join", twin.address)).await.unwrap();
+        client
+            .goto(&format!("{}/join", twin.address))
+            .await
+            .unwrap();
         let name = client.find(Locator::Css("#name")).await.unwrap();
         name.send_keys(&format!("phone-{}", n + 1)).await.unwrap();
         client
@@ -279,7 +293,11 @@ async fn two_phones_in_real_browsers_join_tap_and_both_cheer_without_a_lock() {
     assert!(clicks.iter().all(Result::is_ok), "{clicks:?}");
 
     let outcomes = join_all(phones.iter().map(|p| outcome(&p.client))).await;
-    assert_eq!(outcomes, ["booked", "booked"], "both phones were told they got it");
+    assert_eq!(
+        outcomes,
+        ["booked", "booked"],
+        "both phones were told they got it"
+    );
     save_screenshot(&phones[0].client, "room-join-got-it-390x844.png").await;
 
     let state = room_state(&app).await;
@@ -289,10 +307,14 @@ async fn two_phones_in_real_browsers_join_tap_and_both_cheer_without_a_lock() {
 
     // The projector shows the same, with the audit's verdict.
     let projector = &phones[0].client;
-    projector.goto(&format!("{}/room", app.address)).await.unwrap();
+    projector.set_window_size(1280, 800).await.unwrap();
+    projector
+        .goto(&format!("{}/room", app.address))
+        .await
+        .unwrap();
     let verdict = wait_for(projector, "#room-verdict .headline").await;
     assert!(verdict.text().await.unwrap().contains("sold 2 times"));
-    save_screenshot(projector, "room-projector-390x844.png").await;
+    save_screenshot(projector, "room-projector-1280x800.png").await;
     for phone in phones {
         phone.close().await;
     }
