@@ -71,6 +71,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(experiments::run)),
         )
         .service(resource("/experiments/{id}").route(get().to(experiments::show)))
+        .service(
+            resource("/experiments/{id}/timeline.svg").route(get().to(experiments::timeline_svg)),
+        )
+        .service(resource("/static/print.css").route(get().to(experiments::print_stylesheet)))
         .service(resource("/new-session").route(web::post().to(experiments::new_session)))
         .service(resource("/ui/new-session").route(web::post().to(dashboard::forms::new_session)))
         .service(
