@@ -74,7 +74,7 @@ impl Round {
         ((self.ends_ms - now_ms).max(0) + 999) / 1000
     }
 
-    /// The race window in whole seconds, rounded down but never to zero, for the screens.
+    /// The race window in seconds, for the screens.
     pub fn race_window_secs(&self) -> f64 {
         self.race_window_ms as f64 / 1000.0
     }
