@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# start.sh: the one command a workshop needs.
+# start.sh: the one command a workshop needs (--room opens it to the phones of a room).
 #
 # Starts 5 Redis nodes (127.0.0.1:7001-7005) and a 3-member etcd cluster (clients on
 # 127.0.0.1:7201-7203, peers on :7301-7303), builds oversold in release mode and starts two
@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 usage() {
     cat <<'EOF'
-Usage: ./start.sh [--help]
+Usage: ./start.sh [--room] [--dry-run] [--help]
 
 Starts the oversold lab on this machine:
   - 5 Redis nodes on 127.0.0.1:7001..7005 (no persistence; never port 6379),
@@ -39,25 +39,33 @@ Environment:
   ETCD_CLIENT_BASE_PORT  first etcd client port           (default 7201)
   ETCD_PEER_BASE_PORT    first etcd peer port             (default 7301)
   ETCD               etcd binary to use                   (default etcd)
+  ROOM_HOST          with --room: the address phones use  (default: this machine's LAN address)
 
 Examples:
   ./start.sh
+  ./start.sh --room
+  ./start.sh --room --dry-run
   APP_PORTS=9080,9081 REDIS_BASE_PORT=7101 ./start.sh
   DATABASE_URL=postgres://oversold:oversold@127.0.0.1:5432/oversold ./start.sh
 EOF
 }
 
-case "${1:-}" in
-    -h | --help)
-        usage
-        exit 0
-        ;;
-    "") ;;
-    *)
-        echo "start.sh: unknown argument: $1 (try ./start.sh --help)" >&2
-        exit 2
-        ;;
-esac
+ROOM=0
+DRY_RUN=0
+for arg in "$@"; do
+    case "$arg" in
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        --room) ROOM=1 ;;
+        --dry-run) DRY_RUN=1 ;;
+        *)
+            echo "start.sh: unknown argument: $arg (try ./start.sh --help)" >&2
+            exit 2
+            ;;
+    esac
+done
 
 RUN_DIR=.run
 REDIS_BASE_PORT=${REDIS_BASE_PORT:-7001}
@@ -81,6 +89,22 @@ die() {
 }
 
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# This machine's address on its LAN: the source address of its default route (a route lookup in
+# the kernel's table; nothing is sent), else the first address hostname -I lists (macOS: en0's).
+lan_ip() {
+    local ip=""
+    if command -v ip >/dev/null 2>&1; then
+        ip=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n 1)
+    fi
+    if [[ -z $ip ]]; then
+        ip=$(hostname -I 2>/dev/null | awk '{print $1}') || true
+    fi
+    if [[ -z $ip ]] && command -v ipconfig >/dev/null 2>&1; then
+        ip=$(ipconfig getifaddr en0 2>/dev/null) || true
+    fi
+    printf '%s' "$ip"
+}
 
 # The database URL with its password masked, for messages.
 redact() { printf '%s' "$1" | sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#'; }
@@ -271,7 +295,64 @@ for port in "${redis_ports[@]}" "${app_ports[@]}" "${etcd_client_ports[@]}" "${e
     seen+="$port "
 done
 
+# Room mode: every interface, a LAN address for the phones, and a token for the instructor.
+TOKEN_FILE=$RUN_DIR/admin-token
+BIND_HOST=127.0.0.1
+PUBLIC_HOST=127.0.0.1
+token_source=""
+if ((ROOM)); then
+    BIND_HOST=0.0.0.0
+    PUBLIC_HOST=${ROOM_HOST:-$(lan_ip)}
+    [[ -n $PUBLIC_HOST ]] || die "could not find this machine's LAN address: set it yourself, e.g. ROOM_HOST=192.168.1.20 ./start.sh --room"
+    if [[ -n ${ADMIN_TOKEN:-} ]]; then
+        token_source="the ADMIN_TOKEN you set"
+    elif [[ -s $TOKEN_FILE ]]; then
+        token_source="the one in $TOKEN_FILE, kept from an earlier --room start (cat it to see it)"
+    else
+        token_source="a new random token, written to $TOKEN_FILE"
+    fi
+fi
+
+if ((DRY_RUN)); then
+    cat <<EOF
+start.sh --dry-run: nothing is started, installed, built or written.
+
+  Redis nodes: ${redis_ports[*]} on 127.0.0.1
+  etcd:        clients ${etcd_client_ports[*]}, peers ${etcd_peer_ports[*]} on 127.0.0.1
+  Apps:        ${app_ports[*]}, listening on $BIND_HOST (BIND=$BIND_HOST:<port>)
+  Database:    $(redact "$DATABASE_URL")
+EOF
+    if ((ROOM)); then
+        cat <<EOF
+  Room mode:   phones join at http://$PUBLIC_HOST:${app_ports[0]}/join
+               projector at  http://$PUBLIC_HOST:${app_ports[0]}/room
+               admin token:  $token_source
+EOF
+    fi
+    exit 0
+fi
+
 mkdir -p "$RUN_DIR"
+
+if ((ROOM)); then
+    if [[ -z ${ADMIN_TOKEN:-} ]]; then
+        if [[ -s $TOKEN_FILE ]]; then
+            ADMIN_TOKEN=$(head -n 1 "$TOKEN_FILE")
+        else
+            # 128 random bits in hex, in a file only this user can read.
+            ADMIN_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+            (umask 077 && printf '%s\n' "$ADMIN_TOKEN" >"$TOKEN_FILE")
+            chmod 600 "$TOKEN_FILE"
+            new_token=1
+        fi
+    fi
+    export ADMIN_TOKEN
+    for port in "${app_ports[@]}"; do
+        if our_app "$port"; then
+            warn "app-$port already runs and is reused as it is: if it was started without --room it listens on 127.0.0.1 only (./stop.sh, then ./start.sh --room)"
+        fi
+    done
+fi
 
 say "Checking ports (Redis ${redis_ports[*]}; etcd ${etcd_client_ports[*]} and peers ${etcd_peer_ports[*]}; apps ${app_ports[*]})"
 redis_to_start=()
@@ -472,7 +553,12 @@ for port in "${app_ports[@]}"; do
         for other in "${app_ports[@]}"; do
             [[ $other == "$port" ]] || peers+="${peers:+,}http://127.0.0.1:$other"
         done
-        env BIND="127.0.0.1:$port" \
+        public_url=""
+        if ((ROOM)); then
+            public_url="http://$PUBLIC_HOST:$port"
+        fi
+        env BIND="$BIND_HOST:$port" \
+            PUBLIC_URL="$public_url" \
             DATABASE_URL="$DATABASE_URL" \
             REDIS_URLS="$redis_urls" \
             ETCD_ENDPOINTS="$etcd_urls" \
@@ -511,3 +597,21 @@ Next, make ten requests fight over the last ticket:
 
 Stop everything with ./stop.sh
 EOF
+
+if ((ROOM)); then
+    cat <<EOF
+
+Room mode: the apps listen on every interface of this machine.
+
+  Phones join: http://$PUBLIC_HOST:${app_ports[0]}/join   (the projector shows it as a QR code)
+  Projector:   http://$PUBLIC_HOST:${app_ports[0]}/room   (sign in first: http://$PUBLIC_HOST:${app_ports[0]}/ui/login)
+EOF
+    if [[ -n ${new_token:-} ]]; then
+        cat <<EOF
+  Admin token: $ADMIN_TOKEN
+               (shown this once; kept in $TOKEN_FILE, readable by you only)
+EOF
+    else
+        echo "  Admin token: $token_source"
+    fi
+fi

@@ -79,6 +79,12 @@ pub struct Config {
     #[arg(long, env = "PEERS", value_delimiter = ',')]
     pub peers: Vec<String>,
 
+    /// The base URL participants' phones reach this instance at, shown as the room's join link
+    /// and QR code (`./start.sh --room` sets it to the machine's LAN address) [default: the
+    /// address the projector's browser used].
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Default pause between reading availability and writing, in ms (0..=30000). Wide enough
     /// that ten concurrent requests all read before any of them writes.
     #[arg(long, env = "RACE_WINDOW_MS", default_value_t = 200)]
@@ -126,6 +132,13 @@ impl Config {
                 "--bind {bind} is reachable from other machines: set --admin-token (ADMIN_TOKEN) \
                  so that nobody else can reset the lab, or bind 127.0.0.1"
             ));
+        }
+        if let Some(url) = self.public_url.as_deref().filter(|u| !u.is_empty()) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "--public-url {url:?} must be a base URL like http://192.168.1.20:8080"
+                ));
+            }
         }
         check_range("--race-window-ms", self.race_window_ms, &RACE_WINDOW_MS)?;
         check_range("--lock-ttl-ms", self.lock_ttl_ms, &TTL_MS)?;

@@ -14,6 +14,7 @@ pub mod experiment;
 pub mod leases;
 pub use oversold_lock as lock;
 pub mod metrics;
+pub mod room;
 pub mod store;
 pub mod strategy;
 pub mod trace;
@@ -91,6 +92,7 @@ pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<Applic
         defaults: Defaults::from_config(&config),
         metrics: Default::default(),
         admin,
+        room: crate::room::Room::new(&config.peers, config.admin_token.clone()),
         experiments: Runner::new(
             reachable_url(address),
             &config.peers,

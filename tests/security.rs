@@ -56,6 +56,16 @@ fn admin_requests() -> Vec<(&'static str, &'static str, &'static str)> {
             "application/x-www-form-urlencoded",
             "strategy=atomic&requests=2&event_id=3&capacity=1",
         ),
+        (
+            "/room/rounds",
+            "application/json",
+            r#"{"strategy": "no-lock"}"#,
+        ),
+        (
+            "/ui/room/rounds",
+            "application/x-www-form-urlencoded",
+            "strategy=no-lock&race_window_ms=1000&round_secs=10",
+        ),
     ]
 }
 
@@ -650,5 +660,101 @@ on_every_database! {
         let audit = app.audit(1).await;
         assert_eq!(audit.booked, booked, "every booking the writer was told about, and no other");
         assert_eq!((audit.oversold, audit.lost_updates), (0, false));
+    }
+}
+
+/// A client with its own cookie jar that joined the room: a participant's phone.
+async fn participant(app: &TestApp, name: &str) -> reqwest::Client {
+    let phone = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let joined = phone
+        .post(format!("{}/join", app.address))
+        .header("content-type", FORM)
+        .body(format!("name={name}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status().as_u16(), 303);
+    let cookie = joined.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("oversold_room=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    phone
+}
+
+on_every_database! {
+    async fn off_loopback_a_participant_joins_and_taps_but_cannot_reset_start_rounds_or_read_the_token(backend: Backend) {
+        let app = off_loopback(backend).await;
+        // Joining and the room's pages need no token.
+        let phone = participant(&app, "mallory").await;
+        let before = snapshot(&app).await;
+        for (path, content_type, body) in admin_requests() {
+            let response = phone
+                .post(format!("{}{path}", app.address))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 401, "a participant's POST {path}");
+        }
+        assert_eq!(snapshot(&app).await, before, "a participant changed the database");
+        let rounds: Value = phone
+            .get(format!("{}/room/state", app.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(rounds["round"].is_null(), "no round was started: {rounds}");
+
+        // Nothing a participant can read holds the token, and the projector has no round form
+        // for them.
+        for path in ["/join", "/room", "/room/board", "/room/state", "/", "/present"] {
+            let page = phone.get(format!("{}{path}", app.address)).send().await.unwrap();
+            assert_eq!(page.status().as_u16(), 200, "GET {path}");
+            let text = page.text().await.unwrap();
+            assert!(!text.contains(TOKEN), "GET {path} shows the admin token");
+            if path == "/room" {
+                assert!(!text.contains("start-round"), "a participant sees the round form");
+            }
+        }
+
+        // The admin starts a round; the participant's tap is a booking, and only one.
+        let round = no_redirects()
+            .post(format!("{}/room/rounds", app.address))
+            .bearer_auth(TOKEN)
+            .json(&json!({"strategy": "atomic", "race_window_ms": 500}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(round.status().as_u16(), 201);
+        let round: Value = round.json().await.unwrap();
+        let tap = || {
+            phone
+                .post(format!("{}/join/tap", app.address))
+                .header("content-type", FORM)
+                .header("accept", "application/json")
+                .send()
+        };
+        let first: Value = tap().await.unwrap().json().await.unwrap();
+        assert_eq!(first["got_ticket"], true, "{first}");
+        assert_eq!(tap().await.unwrap().status().as_u16(), 409);
+        assert_eq!(app.audit(round["event_id"].as_i64().unwrap()).await.booked, 1);
+
+        // A tap from another site is refused before it books anything.
+        let forged = phone
+            .post(format!("{}/join/tap", app.address))
+            .header("content-type", FORM)
+            .header("origin", "http://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status().as_u16(), 403);
     }
 }

@@ -15,6 +15,7 @@ use oversold_api::{ErrorBody, ErrorCode};
 
 use crate::experiment::ExperimentError;
 use crate::lock::LockError;
+use crate::room::RoomError;
 use crate::store::UnknownEvent;
 use crate::strategy::BookingError;
 use crate::trace::Marks;
@@ -51,6 +52,20 @@ pub enum ApiError {
 
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
+
+    /// A refused room action (a bad name, no open round, a second tap).
+    #[error("{0}")]
+    Room(RoomError),
+}
+
+impl From<RoomError> for ApiError {
+    fn from(error: RoomError) -> ApiError {
+        match error {
+            RoomError::Booking(e) => ApiError::Booking(e),
+            RoomError::Database(e) => ApiError::Database(e),
+            other => ApiError::Room(other),
+        }
+    }
 }
 
 impl From<UnknownEvent> for ApiError {
@@ -92,6 +107,16 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Booking(e) => e.code(),
             ApiError::Database(_) => ErrorCode::DatabaseError,
+            ApiError::Room(e) => match e {
+                RoomError::NotJoined => ErrorCode::NotJoined,
+                RoomError::NoOpenRound => ErrorCode::RoundClosed,
+                RoomError::AlreadyTapped { .. } => ErrorCode::AlreadyTapped,
+                RoomError::Booking(e) => e.code(),
+                RoomError::Database(_) => ErrorCode::DatabaseError,
+                RoomError::InvalidName | RoomError::Full | RoomError::Invalid(_) => {
+                    ErrorCode::InvalidInput
+                }
+            },
         }
     }
 
@@ -170,6 +195,15 @@ impl ResponseError for ApiError {
             ApiError::Booking(e) => booking_status(e),
             ApiError::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Room(e) => match e {
+                RoomError::NotJoined => StatusCode::FORBIDDEN,
+                RoomError::NoOpenRound | RoomError::AlreadyTapped { .. } => StatusCode::CONFLICT,
+                RoomError::Booking(e) => booking_status(e),
+                RoomError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                RoomError::InvalidName | RoomError::Full | RoomError::Invalid(_) => {
+                    StatusCode::BAD_REQUEST
+                }
+            },
         }
     }
 

@@ -1,6 +1,8 @@
 //! The experiment API: `POST /experiments` runs one, `GET /experiments` lists the history and
 //! `GET /experiments/{id}` returns one with every request's answer and trace (a run still going
 //! has `"state": "running"`), all as JSON; `POST /new-session` starts the workshop afresh.
+//! Something to keep: `GET /experiments/{id}/timeline.svg` downloads a run's timeline for slides,
+//! and `/static/print.css` turns a result on the dashboard into one printed page.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -63,6 +65,40 @@ pub async fn show(
         ))
     })?;
     Ok(HttpResponse::Ok().json(experiment))
+}
+
+/// The run's timeline as a standalone SVG file, the same drawing the result page shows.
+pub async fn timeline_svg(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let experiment = storage::find(state.store(), id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "experiment {id} does not exist; GET /experiments lists them"
+        ))
+    })?;
+    let view = crate::web::dashboard::view::ExperimentView::new(experiment);
+    let strategy = &view.summary.strategy;
+    // Strategy names are lowercase letters and dashes: safe in a quoted file name as they are.
+    let file = format!("oversold-experiment-{id}-{strategy}-timeline.svg");
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .body(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+            view.timeline
+        )))
+}
+
+/// The print stylesheet every page links with `media="print"`.
+pub async fn print_stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(include_str!("../../static/print.css"))
 }
 
 /// A new session: every event back to its capacity, the history and the runs' own events gone.

@@ -17,6 +17,7 @@ mod hardening;
 mod health;
 mod metrics;
 pub mod presenter;
+mod room;
 mod session;
 mod state;
 
@@ -45,6 +46,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/static/dashboard.js").route(get().to(dashboard::script)))
         .service(resource("/present").route(get().to(presenter::page)))
         .service(resource("/static/present.js").route(get().to(dashboard::presenter_script)))
+        // Room mode: phones join and tap (no token: a participant's cookie is all they get),
+        // the projector reads, and only the admin starts a round.
+        .service(
+            resource("/join")
+                .route(get().to(room::join::page))
+                .route(web::post().to(room::join::join)),
+        )
+        .service(resource("/join/tap").route(web::post().to(room::join::tap)))
+        .service(resource("/room").route(get().to(room::projector::page)))
+        .service(resource("/room/board").route(get().to(room::projector::board)))
+        .service(resource("/room/state").route(get().to(room::projector::state_json)))
+        .service(resource("/room/rounds").route(web::post().to(room::rounds::start)))
+        .service(resource("/ui/room/rounds").route(web::post().to(room::rounds::start_form)))
+        .service(resource("/static/room.js").route(get().to(room::script)))
+        .service(resource("/static/room.css").route(get().to(room::stylesheet)))
         .service(resource("/ui/reset").route(web::post().to(dashboard::forms::reset_all)))
         .service(resource("/ui/reset/{id}").route(web::post().to(dashboard::forms::reset_one)))
         // Experiments: the state-changing routes are the two POSTs (each resets an event and
@@ -55,6 +71,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(experiments::run)),
         )
         .service(resource("/experiments/{id}").route(get().to(experiments::show)))
+        .service(
+            resource("/experiments/{id}/timeline.svg").route(get().to(experiments::timeline_svg)),
+        )
+        .service(resource("/static/print.css").route(get().to(experiments::print_stylesheet)))
         .service(resource("/new-session").route(web::post().to(experiments::new_session)))
         .service(resource("/ui/new-session").route(web::post().to(dashboard::forms::new_session)))
         .service(

@@ -23,6 +23,8 @@ pub struct AppState {
     pub admin: AdminPolicy,
     /// Runs the dashboard's experiments against this instance and its `--peers`.
     pub experiments: Runner,
+    /// Starts the room's rounds and books its participants' taps here and on `--peers`.
+    pub room: crate::room::Room,
 }
 
 impl AppState {

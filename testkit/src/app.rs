@@ -100,6 +100,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         redis_urls,
         instance_name: Some(options.instance_name.clone()),
         peers: options.peers,
+        public_url: None,
         race_window_ms: options.race_window_ms,
         lock_ttl_ms: 10_000,
         lock_wait_ms: 15_000,

@@ -58,6 +58,12 @@ pub enum ErrorCode {
     UnsupportedStrategy,
     /// 500 (or 503 when the database cannot be reached).
     DatabaseError,
+    /// 403: a room action by a browser that has not joined the room (`/join`).
+    NotJoined,
+    /// 409: a tap when no round of the room is open.
+    RoundClosed,
+    /// 409: a second tap by the same participant in one round.
+    AlreadyTapped,
 }
 
 impl ErrorCode {
@@ -86,6 +92,9 @@ impl ErrorCode {
         ErrorCode::BookingTimeout,
         ErrorCode::UnsupportedStrategy,
         ErrorCode::DatabaseError,
+        ErrorCode::NotJoined,
+        ErrorCode::RoundClosed,
+        ErrorCode::AlreadyTapped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +123,9 @@ impl ErrorCode {
             ErrorCode::BookingTimeout => "booking_timeout",
             ErrorCode::UnsupportedStrategy => "unsupported_strategy",
             ErrorCode::DatabaseError => "database_error",
+            ErrorCode::NotJoined => "not_joined",
+            ErrorCode::RoundClosed => "round_closed",
+            ErrorCode::AlreadyTapped => "already_tapped",
         }
     }
 }
