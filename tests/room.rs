@@ -145,9 +145,14 @@ on_every_database! {
         assert!(taps.iter().all(|(status, _)| *status == 200), "{taps:?}");
         let winners: Vec<&Value> = taps.iter().map(|(_, t)| t).filter(|t| t["got_ticket"] == true).collect();
         assert_eq!(winners.len(), 1, "{taps:?}");
+        // Everyone else was refused: sold out, found inside the lock or before it. (A waiter
+        // that ran out of its lock budget on a slow machine is refused too, as `lock_timeout`;
+        // what the lesson needs is that nobody else cheers, which the audit below confirms.)
         assert!(
-            taps.iter().filter(|(_, t)| t["got_ticket"] != true).all(|(_, t)| t["outcome"] == "sold_out"),
-            "everyone else was told sold out: {taps:?}"
+            taps.iter()
+                .filter(|(_, t)| t["got_ticket"] != true)
+                .all(|(_, t)| t["outcome"] == "sold_out" || t["outcome"] == "lock_timeout"),
+            "everyone else was told no: {taps:?}"
         );
         let state = room_state(&twin).await;
         assert_eq!(names(&state["told_got_it"]), vec![winners[0]["name"].as_str().unwrap().to_string()]);
