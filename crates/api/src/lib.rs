@@ -30,6 +30,7 @@ mod error;
 mod event;
 mod experiment;
 mod health;
+mod seats;
 mod strategy;
 mod tally;
 pub mod verdict;
@@ -43,6 +44,9 @@ pub use experiment::{
     Experiment, ExperimentAnswer, ExperimentInput, ExperimentSummary, Failure, Target,
 };
 pub use health::{DatabaseHealth, Health, HealthStatus, NodeHealth, RedisHealth};
+pub use seats::{
+    Granularity, NewSeatMap, Seat, SeatHolder, SeatMap, MAX_SEATS_PER_BOOKING, MAX_SEATS_PER_EVENT,
+};
 pub use strategy::{Database, Expected, Outcome, StrategyInfo, StrategyName};
 pub use tally::{StatusCounts, Tally};
 pub use verdict::{Banner, Kind, Tone, Verdict};
