@@ -373,7 +373,7 @@ async fn seat_map_section(client: &Client, args: &BenchArgs) -> anyhow::Result<b
     }
     if let Some(report) = &args.report {
         let body = format!(
-            "Measured with `{}`.\n\n{text}",
+            "## Seat maps: what lock granularity costs (test_concurrent bench --scenario seat-map)\n\nMeasured with `{}`.\n\n{text}",
             reproduce(args, client.targets())
         );
         benchkit::report::update_file(report, "seat-map", &body)
