@@ -326,3 +326,29 @@ on_every_database! {
         assert_eq!(response.status().as_u16(), 400, "a seat map's capacity is its seats");
     }
 }
+
+/// Runs an experiment on a ten-seat map and returns the dashboard's HTML for it.
+async fn experiment_page(app: &TestApp, strategy: &str) -> String {
+    let body = json!({"strategy": strategy, "requests": 10, "seat_map": 10,
+                      "seats_per_request": 3, "race_window_ms": 150});
+    let response = app.post("/experiments", Some(body)).await;
+    assert_eq!(response.status().as_u16(), 201, "the experiment runs");
+    let run: Value = response.json().await.unwrap();
+    let id = run["id"].as_i64().expect("an experiment id");
+    app.get(&format!("/?experiment={id}"))
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
+on_every_database! {
+    async fn the_dashboard_draws_a_red_seat_for_no_lock_and_none_for_a_per_seat_lock(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let unlocked = experiment_page(&app, "no-lock").await;
+        assert!(unlocked.contains(r#"class="seat double-booked""#), "no red seat for no-lock");
+        let locked = experiment_page(&app, "redis").await;
+        assert!(locked.contains(r#"class="seat booked""#), "no booked seat for redis");
+        assert!(!locked.contains("double-booked"), "a red seat for redis");
+    }
+}
