@@ -24,7 +24,7 @@ use crate::trace::Marks;
 
 pub use error::ExperimentError;
 pub use runner::Runner;
-pub use spec::{ExperimentInput, Spec, Target};
+pub use spec::{ExperimentInput, SeatPlan, Spec, Target};
 pub use verdict::{Tone, Verdict};
 
 /// Where a run is: stored when it starts, so a page loaded mid-run can show it and then its result.

@@ -19,7 +19,7 @@ use crate::strategy::{BookingContext, Registry};
 use crate::trace::Marks;
 
 use super::storage::{self, Finished, NewRun};
-use super::{Answer, Experiment, ExperimentError, Interference, Spec, Target};
+use super::{Answer, Experiment, ExperimentError, Interference, SeatPlan, Spec, Target};
 
 /// Runs experiments for one instance. Lives in the app state.
 pub struct Runner {
@@ -98,7 +98,13 @@ impl Runner {
             }
             None => format!("experiment: {}", spec.strategy.as_str()),
         };
-        let event = context.store.create_event(&name, spec.capacity).await?;
+        let event = match spec.seats {
+            None => context.store.create_event(&name, spec.capacity).await?,
+            Some(plan) => {
+                let names = seat_names(plan.seats);
+                context.store.create_seat_map(&name, &names).await?
+            }
+        };
         let created_at = Utc::now();
         let id = storage::start(
             &context.store,
@@ -208,20 +214,30 @@ impl Runner {
         token: Option<&str>,
     ) -> Vec<Sent> {
         let barrier = Arc::new(Barrier::new(spec.requests));
+        // On a seat map a strategy that can lock per seat does (the fine lock the map is for).
+        let granularity = match spec.seats {
+            Some(_) if spec.strategy.locks_per_seat() => "&granularity=seat",
+            _ => "",
+        };
         let path = format!(
-            "/book/{}/{}?race_window_ms={}&ttl_ms={}",
+            "/book/{}/{}?race_window_ms={}&ttl_ms={}{granularity}",
             spec.strategy.as_str(),
             event_id,
             spec.race_window_ms,
             spec.ttl_ms
         );
+        let picks = spec.seats.map(|plan| picks(plan, spec.requests, event_id));
         let tasks: Vec<_> = (0..spec.requests)
             .map(|index| {
                 let target = targets[index % targets.len()].clone();
+                let mut body = json!({ "customer": format!("{customer} {}", index + 1) });
+                if let Some(picks) = &picks {
+                    body["seats"] = json!(picks[index]);
+                }
                 let mut request = self
                     .client
                     .post(format!("{target}{path}"))
-                    .json(&json!({ "customer": format!("{customer} {}", index + 1) }))
+                    .json(&body)
                     .timeout(timeout);
                 if let Some(token) = token {
                     request = request.bearer_auth(token);
@@ -258,6 +274,29 @@ impl Runner {
         }
         sent
     }
+}
+
+/// The seats of an experiment's map: rows of ten, `A1`..`A10`, `B1`.., as a venue names them.
+pub fn seat_names(seats: usize) -> Vec<String> {
+    (0..seats)
+        .map(|i| format!("{}{}", char::from(b'A' + (i / 10 % 26) as u8), i % 10 + 1))
+        .collect()
+}
+
+/// Each request's seats: `plan.per_request` of the map at random, seeded by the run's event so
+/// that a run is reproducible from its id, and overlapping, which is what a race needs.
+fn picks(plan: SeatPlan, requests: usize, seed: i64) -> Vec<Vec<String>> {
+    use rand::{seq::index::sample, SeedableRng};
+    let names = seat_names(plan.seats);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed as u64);
+    (0..requests)
+        .map(|_| {
+            sample(&mut rng, plan.seats, plan.per_request)
+                .into_iter()
+                .map(|i| names[i].clone())
+                .collect()
+        })
+        .collect()
 }
 
 /// What the audit found beside the run's own bookings: rows someone else made, and the run's own

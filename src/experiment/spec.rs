@@ -32,6 +32,23 @@ pub struct ExperimentInput {
     /// An event to take the name from. The run never books it: it books a fresh event of its
     /// own, named after this one, with `capacity` seats.
     pub event_id: Option<i64>,
+    /// Run on a seat map of this many named seats instead of `capacity` plain tickets (0 or
+    /// absent: plain tickets).
+    pub seat_map: Option<u64>,
+    /// On a seat map, how many seats each request books (chosen at random, seeded by the run).
+    pub seats_per_request: Option<u64>,
+}
+
+/// The most seats an experiment's map may have: what a dashboard can draw and a room can read.
+pub const SEAT_MAP: RangeInclusive<u64> = 1..=100;
+
+/// An experiment on a seat map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeatPlan {
+    /// Seats on the map.
+    pub seats: usize,
+    /// Seats each request books.
+    pub per_request: usize,
 }
 
 /// Where the requests go.
@@ -54,6 +71,8 @@ pub struct Spec {
     pub target: Target,
     /// The event whose name the run's own event borrows (see [`ExperimentInput::event_id`]).
     pub event_id: Option<i64>,
+    /// A seat map instead of plain tickets; `capacity` is then its number of seats.
+    pub seats: Option<SeatPlan>,
 }
 
 fn invalid(message: impl Into<String>) -> ExperimentError {
@@ -89,7 +108,22 @@ impl ExperimentInput {
                 )))
             }
         };
+        let seats = match self.seat_map.unwrap_or(0) {
+            0 => None,
+            map => {
+                let seats = check_range("seat_map", map, &SEAT_MAP).map_err(invalid)?;
+                let most = seats.min(oversold_api::MAX_SEATS_PER_BOOKING as u64);
+                let per = self.seats_per_request.unwrap_or(2);
+                let per = check_range("seats_per_request", per, &(1..=most)).map_err(invalid)?;
+                Some(SeatPlan {
+                    seats: seats as usize,
+                    per_request: per as usize,
+                })
+            }
+        };
+        let capacity = seats.map_or(capacity, |plan| plan.seats as i64);
         Ok(Spec {
+            seats,
             strategy,
             requests,
             capacity,
@@ -172,5 +206,38 @@ mod tests {
             ..input("redis")
         };
         assert!(refusal(elsewhere).contains("\"this\""));
+    }
+}
+
+#[cfg(test)]
+mod seat_tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_seat_map_sets_the_capacity_and_bounds_the_seats_per_request() {
+        let defaults = Defaults {
+            race_window: Duration::from_millis(200),
+            ttl: Duration::from_millis(10_000),
+        };
+        let input = |map, per| ExperimentInput {
+            strategy: "no-lock".into(),
+            seat_map: Some(map),
+            seats_per_request: per,
+            ..ExperimentInput::default()
+        };
+        let spec = input(10, Some(3)).check(&defaults).unwrap();
+        assert_eq!(
+            spec.seats,
+            Some(SeatPlan {
+                seats: 10,
+                per_request: 3
+            })
+        );
+        assert_eq!(spec.capacity, 10);
+        assert!(input(3, Some(4)).check(&defaults).is_err());
+        assert!(input(101, None).check(&defaults).is_err());
+        assert_eq!(input(0, Some(3)).check(&defaults).unwrap().seats, None);
     }
 }

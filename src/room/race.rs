@@ -182,6 +182,9 @@ async fn book_here(
         customer: participant.name.clone(),
         race_window: Duration::from_millis(round.race_window_ms as u64),
         ttl: Duration::from_millis(round.ttl_ms as u64),
+        // A round's event is one ticket with no seat map, locked as a whole.
+        seats: Vec::new(),
+        granularity: Default::default(),
         trace: Trace::start(&context.instance),
     };
     let outcome = match strategy::book(round.strategy, context, request).await {

@@ -1,8 +1,9 @@
 //! The audit: what the database says happened to an event, the source of every verdict.
 //!
 //! HTTP responses can lie (a client times out after the server booked; a lost update answers 201
-//! and leaves no trace in `available`), so the lab never counts them. It counts booking rows and
-//! compares them with the event's counters.
+//! and leaves no trace in `available`), so the lab never counts them. It counts booking rows
+//! (on a seat map, one per seat held) and compares them with the event's counters, and on a seat
+//! map names every seat that more than one booking holds.
 
 use super::{on_pool, Store};
 
@@ -14,15 +15,24 @@ impl Store {
     pub async fn audit(&self, event_id: i64) -> Result<Option<Audit>, sqlx::Error> {
         let row: Option<(i64, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT e.capacity, e.available,
-                    (SELECT COUNT(*) FROM bookings b WHERE b.event_id = e.id)
+                    (SELECT COUNT(*) FROM bookings b
+                       LEFT JOIN booking_seats s ON s.booking_id = b.id
+                      WHERE b.event_id = e.id)
              FROM events e WHERE e.id = $1",
         )
         .bind(event_id)
         .fetch_optional(pool)
         .await)?;
-        Ok(row.map(|(capacity, available, booked)| {
+        let Some((capacity, available, booked)) = row else {
+            return Ok(None);
+        };
+        // A second statement, so a booking committed between the two could show in one and not
+        // the other; the counts above are one snapshot, and a seat sold twice stays sold twice.
+        let double_booked = self.double_booked_seats(event_id).await?;
+        Ok(Some(
             Audit::from_counts(event_id, capacity, available, booked)
-        }))
+                .with_double_booked_seats(double_booked),
+        ))
     }
 }
 

@@ -20,34 +20,56 @@ pub struct Event {
     pub fence: i64,
     #[serde(skip)]
     pub booked: i64,
+    /// Seats of its map held by more than one booking (their names: [`Store::audit`]).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub double_booked: i64,
 }
 
 impl Event {
+    /// The audit from this row's counts. A seat sold twice is known here by its count only, so
+    /// such an event's audit is not `clean`, and [`Store::audit`] names the seats.
     pub fn audit(&self) -> Audit {
-        Audit::from_counts(self.id, self.capacity, self.available, self.booked)
+        let audit = Audit::from_counts(self.id, self.capacity, self.available, self.booked);
+        if self.double_booked > 0 {
+            Audit {
+                clean: false,
+                ..audit
+            }
+        } else {
+            audit
+        }
     }
 }
 
-/// The event columns plus the booking count, followed by the caller's clause.
+/// The event columns plus the tickets sold (a booking counts once, or once per seat it holds),
+/// followed by the caller's clause.
 macro_rules! select_events {
     ($clause:literal) => {
         concat!(
             "SELECT e.id, e.name, e.capacity, e.available, e.version, e.fence,
-                    (SELECT COUNT(*) FROM bookings b WHERE b.event_id = e.id) AS booked
+                    (SELECT COUNT(*) FROM bookings b
+                       LEFT JOIN booking_seats s ON s.booking_id = b.id
+                      WHERE b.event_id = e.id) AS booked,
+                    (SELECT COUNT(*) FROM (SELECT seat FROM booking_seats d WHERE d.event_id = e.id
+                                           GROUP BY seat HAVING COUNT(*) > 1) t) AS double_booked
              FROM events e ",
             $clause
         )
     };
 }
 
-/// Booking rows per event, counted once for the whole table: joined to the events instead of a
+/// Tickets sold per event (a booking counts once, or once per seat it holds: see
+/// [`Audit::booked`]), counted once for the whole table: joined to the events instead of a
 /// count per row, so an aggregate over every event is one pass over `bookings`.
 macro_rules! with_booked {
     ($select:literal, $clause:literal) => {
         concat!(
             $select,
             " FROM events e
-              LEFT JOIN (SELECT event_id, COUNT(*) AS booked FROM bookings GROUP BY event_id) c
+              LEFT JOIN (SELECT b.event_id, COUNT(*) AS booked FROM bookings b
+                           LEFT JOIN booking_seats s ON s.booking_id = b.id
+                          GROUP BY b.event_id) c
                 ON c.event_id = e.id ",
             $clause
         )
@@ -208,7 +230,12 @@ impl Store {
         capacity: Option<i64>,
     ) -> Result<Option<Event>, sqlx::Error> {
         let updated = in_write_transaction!(self, tx => {
+            // Their booking_seats go with them (ON DELETE CASCADE); the seats are free again.
             sqlx::query("DELETE FROM bookings WHERE event_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE seats SET sold = 0, fence = 0 WHERE event_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -235,6 +262,7 @@ impl Store {
     pub async fn reset_all(&self) -> Result<Vec<Event>, sqlx::Error> {
         in_write_transaction!(self, tx => {
             sqlx::query("DELETE FROM bookings").execute(&mut *tx).await?;
+            sqlx::query("UPDATE seats SET sold = 0, fence = 0").execute(&mut *tx).await?;
             sqlx::query("UPDATE events SET available = capacity, version = 0, fence = 0")
                 .execute(&mut *tx)
                 .await?;

@@ -1,4 +1,4 @@
-//! Events and bookings in SQLite (the default) or Postgres, and the `audit` every verdict comes from.
+//! Events, bookings and seat maps in SQLite (the default) or Postgres, and the `audit` every verdict comes from.
 //!
 //! [`Store`] is an enum over the two pools rather than sqlx's `Any` driver because some strategies
 //! *are* a database feature (`BEGIN IMMEDIATE`, advisory locks): code that needs one says so with
@@ -16,6 +16,7 @@ mod bookings;
 mod connect;
 mod events;
 mod fenced;
+pub(crate) mod seats;
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub(crate) use bookings::insert_booking;
 pub use bookings::{Booking, NewBooking};
 pub use events::{Event, EventPage, EventTotals, MAX_PAGE};
 pub use fenced::FenceClaim;
+pub use seats::{check_map, SeatClaim, SeatProblem, SeatWrite};
+pub(crate) use seats::{held_seats_in, write_seats_in};
 
 use sqlx::{PgPool, SqlitePool};
 

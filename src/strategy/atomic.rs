@@ -3,10 +3,10 @@
 //! There is no read to go stale. The early read only answers "unknown" or "sold out" fast, and
 //! the race window sits before the write to keep timings comparable with the other strategies.
 
-use crate::store::{in_write_transaction, insert_booking, Booking};
+use crate::store::{in_write_transaction, insert_booking, Booking, SeatWrite};
 
 use super::{
-    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
+    race_window, seats, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
 };
 
 pub const DESCRIPTION: &str =
@@ -21,6 +21,9 @@ pub async fn book(
 ) -> Result<Booking, BookingError> {
     let store = &context.store;
     let event_id = request.event_id;
+    if !request.seats.is_empty() {
+        return book_seats(context, &request).await;
+    }
     tickets_left(store.read_available(event_id).await?, event_id)?;
     request.trace.read();
     race_window(request.race_window).await;
@@ -45,4 +48,31 @@ pub async fn book(
         id
     });
     Ok(booking.written(&id)?)
+}
+
+/// A booking of seats: one statement marks every seat sold only where it is not (`sold = 0`),
+/// and the transaction goes on only if it marked them all; otherwise it rolls back and the
+/// seats are taken. Postgres re-checks the condition on a row another writer just committed,
+/// so of two such statements over one seat only one marks it.
+async fn book_seats(
+    context: &BookingContext,
+    request: &BookingRequest,
+) -> Result<Booking, BookingError> {
+    let (store, event_id) = (&context.store, request.event_id);
+    seats::check_free(context, request).await?;
+    request.trace.read();
+    race_window(request.race_window).await;
+    let booking = context.new_booking(request, StrategyName::Atomic, None);
+    request.trace.write_started();
+    let written = store
+        .write_seat_booking(booking, &request.seats, SeatWrite::SeatsFree)
+        .await;
+    request.trace.write_done();
+    match written? {
+        Some(booking) => Ok(booking),
+        None => Err(BookingError::SeatTaken {
+            event_id,
+            seats: store.held_seats(event_id, &request.seats).await?,
+        }),
+    }
 }

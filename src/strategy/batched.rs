@@ -12,12 +12,15 @@
 //! fastest correct answer for a hot event; what it costs is that a request arriving during a
 //! batch waits for that batch to commit before its own starts (at most one transaction's time).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use crate::store::{in_write_transaction, insert_booking, Booking, NewBooking, Pool, Store};
+use crate::store::{
+    held_seats_in, in_write_transaction, insert_booking, write_seats_in, Booking, NewBooking, Pool,
+    SeatWrite, Store,
+};
 use crate::trace::Trace;
 
 use super::{race_window, BookingContext, BookingError, BookingRequest, StrategyName};
@@ -36,6 +39,8 @@ const MAX_BATCH: usize = 1_000;
 /// One booking waiting for its batch.
 struct Waiting {
     booking: NewBooking,
+    /// The seats it books (sorted), empty for plain tickets.
+    seats: Vec<String>,
     race_window: std::time::Duration,
     trace: Trace,
     answer: oneshot::Sender<Result<Booking, BookingError>>,
@@ -57,10 +62,11 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
-    super::check_before_locking(context, request.event_id).await?;
+    super::check_before_locking(context, &request).await?;
     let (answer, answered) = oneshot::channel();
     let waiting = Waiting {
         booking: context.new_booking(&request, StrategyName::Batched, None),
+        seats: request.seats.clone(),
         race_window: request.race_window,
         trace: request.trace.clone(),
         answer,
@@ -112,6 +118,16 @@ async fn run_batches(store: Store, batches: Arc<Batches>, event_id: i64) {
             let take = queue.len().min(MAX_BATCH);
             queue.drain(..take).collect()
         };
+        if batch.iter().any(|w| !w.seats.is_empty()) {
+            let answers = write_seat_batch(&store, event_id, &batch).await;
+            for trace in batch.iter().map(|w| &w.trace) {
+                trace.unlocked();
+            }
+            for (waiting, answer) in batch.into_iter().zip(answers) {
+                let _ = waiting.answer.send(answer);
+            }
+            continue;
+        }
         let outcome = write_batch(&store, event_id, &batch).await;
         for trace in batch.iter().map(|w| &w.trace) {
             trace.unlocked();
@@ -190,4 +206,74 @@ async fn write_batch(
         .zip(ids)
         .map(|(waiting, id)| Ok(waiting.booking.clone().written(&id)?))
         .collect()
+}
+
+/// A batch of seat bookings in one transaction under the event row's lock: each booking, in
+/// arrival order, gets its seats if neither an earlier booking nor one earlier in this batch
+/// holds any of them, else `seat_taken`. One answer per booking, in the batch's order.
+async fn write_seat_batch(
+    store: &Store,
+    event_id: i64,
+    batch: &[Waiting],
+) -> Vec<Result<Booking, BookingError>> {
+    match seat_batch_ids(store, event_id, batch).await {
+        Ok(ids) => batch
+            .iter()
+            .zip(ids)
+            .map(|(waiting, id)| Ok(waiting.booking.clone().written(&id?)?))
+            .collect(),
+        Err(error) => batch.iter().map(|_| Err(shared(&error))).collect(),
+    }
+}
+
+/// The ids written for a seat batch, or each refusal; an error fails the whole batch.
+async fn seat_batch_ids(
+    store: &Store,
+    event_id: i64,
+    batch: &[Waiting],
+) -> Result<Vec<Result<String, BookingError>>, BookingError> {
+    let lock = match store.pool() {
+        Pool::Sqlite(_) => "SELECT id FROM events WHERE id = $1",
+        Pool::Postgres(_) => "SELECT id FROM events WHERE id = $1 FOR UPDATE",
+    };
+    let backend = store.backend();
+    let window = batch[0].race_window;
+    let answers = in_write_transaction!(store, tx => {
+        let found: Option<i64> = sqlx::query_scalar(lock)
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        found.ok_or(crate::store::UnknownEvent(event_id))?;
+        batch.iter().for_each(|w| w.trace.lock_taken());
+        race_window(window).await;
+        let mut granted: HashSet<&str> = HashSet::new();
+        let mut answers = Vec::with_capacity(batch.len());
+        for waiting in batch {
+            let held = held_seats_in!(&mut *tx, event_id, &waiting.seats)?;
+            waiting.trace.read();
+            let mut taken: Vec<String> = held;
+            taken.extend(
+                waiting
+                    .seats
+                    .iter()
+                    .filter(|s| granted.contains(s.as_str()))
+                    .cloned(),
+            );
+            if !taken.is_empty() {
+                taken.sort();
+                taken.dedup();
+                answers.push(Err(BookingError::SeatTaken { event_id, seats: taken }));
+                continue;
+            }
+            waiting.trace.write_started();
+            let id = write_seats_in!(tx, backend, waiting.booking, &waiting.seats, SeatWrite::Unconditional)?
+                .expect("an unconditional write always writes");
+            granted.extend(waiting.seats.iter().map(String::as_str));
+            answers.push(Ok(id));
+        }
+        tx.commit().await?;
+        batch.iter().for_each(|w| w.trace.write_done());
+        answers
+    });
+    Ok(answers)
 }

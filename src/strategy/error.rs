@@ -20,6 +20,10 @@ pub enum BookingError {
     #[error("event {event_id} is sold out")]
     SoldOut { event_id: i64 },
 
+    /// Seats another booking holds; nothing was booked (a booking of seats is all or none).
+    #[error("seat {} of event {event_id} is already taken; nothing was booked", seats.join(", "))]
+    SeatTaken { event_id: i64, seats: Vec<String> },
+
     /// A writer whose fencing token is older than one the storage has already seen.
     #[error("fencing token {token} is stale: event {event_id} has already seen token {seen}")]
     StaleFence {
@@ -84,6 +88,7 @@ impl BookingError {
         match self {
             BookingError::UnknownEvent(_) => ErrorCode::NotFound,
             BookingError::SoldOut { .. } => ErrorCode::SoldOut,
+            BookingError::SeatTaken { .. } => ErrorCode::SeatTaken,
             BookingError::StaleFence { .. } => ErrorCode::StaleFence,
             BookingError::Lock(LockError::QuorumNotReached { .. }) => ErrorCode::QuorumUnavailable,
             BookingError::Lock(LockError::Redis { .. } | LockError::InvalidUrl { .. }) => {

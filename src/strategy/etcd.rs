@@ -31,7 +31,7 @@ pub async fn book(
     context: &BookingContext,
     request: BookingRequest,
 ) -> Result<Booking, BookingError> {
-    check_before_locking(context, request.event_id).await?;
+    check_before_locking(context, &request).await?;
     let key = leased::lock_key(request.event_id);
     let lock = context
         .etcd

@@ -7,10 +7,12 @@
 
 use std::future::Future;
 
-use crate::store::{Booking, FenceClaim, UnknownEvent};
+use crate::store::{Booking, FenceClaim, SeatClaim, SeatWrite, UnknownEvent};
 
 use super::leased::{under_lease, Acquire};
-use super::{race_window, BookingContext, BookingError, BookingRequest, StrategyName};
+use super::{
+    race_window, seats, BookingContext, BookingError, BookingRequest, Granularity, StrategyName,
+};
 
 pub const DESCRIPTION: &str = "Redlock plus a fencing token: every acquisition mints a number \
     larger than any earlier holder's, and the event row keeps the largest it has seen. The \
@@ -53,6 +55,9 @@ pub(super) async fn fenced_read_wait_write(
     token: i64,
     window: impl Future<Output = ()>,
 ) -> Result<Booking, BookingError> {
+    if !request.seats.is_empty() {
+        return fenced_seats(context, request, strategy, token, window).await;
+    }
     let event_id = request.event_id;
     let claim = context.store.claim_fence(event_id, token).await?;
     request.trace.read();
@@ -85,5 +90,58 @@ pub(super) async fn fenced_read_wait_write(
             token,
             seen: context.store.fence(event_id).await?.unwrap_or(token),
         }),
+    }
+}
+
+/// The fenced booking of seats. Under one lock for the event the event row carries the token,
+/// as for tickets; under one lock per seat every seat row does (bookings of other seats hold
+/// other locks and tokens at the same time, so the event row cannot be everyone's fence). Claim,
+/// check the seats are free, wait, write while every claimed row still carries the token.
+async fn fenced_seats(
+    context: &BookingContext,
+    request: &BookingRequest,
+    strategy: StrategyName,
+    token: i64,
+    window: impl Future<Output = ()>,
+) -> Result<Booking, BookingError> {
+    let (event_id, store) = (request.event_id, &context.store);
+    let stale = |seen: i64| BookingError::StaleFence {
+        event_id,
+        token,
+        seen,
+    };
+    let per_seat = request.granularity == Granularity::Seat;
+    let write = if per_seat {
+        match store
+            .claim_seat_fences(event_id, &request.seats, token)
+            .await?
+        {
+            SeatClaim::Claimed => SeatWrite::SeatFence(token),
+            SeatClaim::Stale { newest } => return Err(stale(newest)),
+        }
+    } else {
+        match store.claim_fence(event_id, token).await? {
+            FenceClaim::Claimed { .. } => SeatWrite::EventFence(token),
+            FenceClaim::Stale { newest } => return Err(stale(newest)),
+            FenceClaim::NotFound => return Err(UnknownEvent(event_id).into()),
+        }
+    };
+    let held = store.held_seats(event_id, &request.seats).await?;
+    request.trace.read();
+    seats::taken(event_id, held)?;
+    window.await;
+    let booking = context.new_booking(request, strategy, Some(token));
+    request.trace.write_started();
+    let written = store
+        .write_seat_booking(booking, &request.seats, write)
+        .await;
+    request.trace.write_done();
+    match written? {
+        Some(booking) => Ok(booking),
+        // A newer holder claimed a row meanwhile; it has the newest token, ours is stale.
+        None => Err(stale(match write {
+            SeatWrite::EventFence(_) => store.fence(event_id).await?.unwrap_or(token),
+            _ => store.seat_fence(event_id, &request.seats).await?,
+        })),
     }
 }

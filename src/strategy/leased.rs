@@ -1,4 +1,6 @@
-//! What the Redis-lease strategies share: take a lease on `lock:event:{id}`, do the work, release.
+//! What the Redis-lease strategies share: take a lease on `lock:event:{id}` (or, for a booking of
+//! seats at `granularity=seat`, on every `lock:event:{id}:seat:{seat}` at once), do the work,
+//! release.
 //!
 //! `redis`, `redlock`, `fenced` and `queue` differ only in how the lease is taken (one node, a
 //! quorum, with a fencing token, in arrival order) and, for `fenced`, in the work done under it.
@@ -73,8 +75,9 @@ where
     F: FnOnce(Lock) -> Fut,
     Fut: Future<Output = Result<Booking, BookingError>>,
 {
-    super::check_before_locking(context, request.event_id).await?;
-    let keys = [lock_key(request.event_id)];
+    super::check_before_locking(context, request).await?;
+    // The event's key, or one per seat (sorted): the lock crate takes them all or none.
+    let keys = super::seats::lock_keys(request);
     let retry = &context.retry;
     let strategy = strategy.as_str();
     let lock = match how {

@@ -25,13 +25,14 @@ mod pg_advisory;
 mod queue;
 mod redis;
 mod redlock;
+mod seats;
 
 use std::time::Duration;
 
 pub use batched::Batches;
 pub use error::BookingError;
 pub use local_mutex::LocalLocks;
-pub use oversold_api::{Expected, Outcome, StrategyInfo, StrategyName};
+pub use oversold_api::{Expected, Granularity, Outcome, StrategyInfo, StrategyName};
 
 use crate::config::Config;
 use crate::etcd::EtcdCluster;
@@ -111,7 +112,15 @@ async fn race_window(window: Duration) {
 /// each, not a turn at the lock each. The strategy still checks again under its lock, which is
 /// what makes the answer right: between this read and the lock another booking may take the
 /// last ticket.
-async fn check_before_locking(context: &BookingContext, event_id: i64) -> Result<(), BookingError> {
+/// A booking of seats asks whether its seats are free instead.
+async fn check_before_locking(
+    context: &BookingContext,
+    request: &BookingRequest,
+) -> Result<(), BookingError> {
+    if !request.seats.is_empty() {
+        return seats::check_free(context, request).await;
+    }
+    let event_id = request.event_id;
     tickets_left(context.store.read_available(event_id).await?, event_id).map(|_| ())
 }
 
@@ -131,6 +140,12 @@ pub struct BookingRequest {
     pub customer: String,
     pub race_window: Duration,
     pub ttl: Duration,
+    /// The seats to book, all or none, checked against the event's map and sorted (the one
+    /// order every lock is taken in); empty for an event sold as plain tickets.
+    pub seats: Vec<String>,
+    /// One lock for the event, or one per seat, for a strategy that can lock per seat
+    /// ([`Registry::locks_per_seat`]).
+    pub granularity: Granularity,
     /// Where the strategy marks when it took the lock, read, wrote and let go.
     pub trace: Trace,
 }
@@ -151,6 +166,8 @@ pub trait Registry: Sized {
     /// compare-and-set on the version), so requests between read and write at the same time
     /// cannot oversell: the experiments' timeline does not flag them.
     fn checks_its_write(self) -> bool;
+    /// It can take one lock per seat (`granularity=seat`): a lock per key, all or none.
+    fn locks_per_seat(self) -> bool;
     /// What `GET /strategies` says about it.
     fn info(self) -> StrategyInfo;
     /// A 501 naming the databases that can run the strategy, when `running` cannot.
@@ -244,6 +261,18 @@ impl Registry for StrategyName {
 
     fn checks_its_write(self) -> bool {
         matches!(self, StrategyName::Atomic | StrategyName::Optimistic)
+    }
+
+    fn locks_per_seat(self) -> bool {
+        matches!(
+            self,
+            StrategyName::LocalMutex
+                | StrategyName::Redis
+                | StrategyName::Redlock
+                | StrategyName::Fenced
+                | StrategyName::PgAdvisory
+                | StrategyName::ForUpdate
+        )
     }
 
     fn info(self) -> StrategyInfo {

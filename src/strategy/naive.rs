@@ -1,4 +1,5 @@
-//! The naive booking every strategy wraps: read `available`, wait the race window, write.
+//! The naive booking every strategy wraps: read `available`, wait the race window, write (for a
+//! booking of seats: read which seats are held, wait, write; see `seats.rs`).
 //!
 //! Left alone it is the textbook check-then-act race: every request that reads before the first
 //! write sees the same ticket and books it. The race window makes that certain instead of likely.
@@ -14,6 +15,9 @@ pub async fn read_wait_write(
     request: &BookingRequest,
     strategy: StrategyName,
 ) -> Result<Booking, BookingError> {
+    if !request.seats.is_empty() {
+        return super::seats::read_wait_write(context, request, strategy).await;
+    }
     let available = context.store.read_available(request.event_id).await?;
     request.trace.read();
     let available = tickets_left(available, request.event_id)?;
@@ -33,7 +37,7 @@ pub(super) async fn under_database_lock(
     request: &BookingRequest,
     booking: impl std::future::Future<Output = Result<Booking, BookingError>>,
 ) -> Result<Booking, BookingError> {
-    super::check_before_locking(context, request.event_id).await?;
+    super::check_before_locking(context, request).await?;
     let booked = booking.await;
     request.trace.unlocked();
     booked

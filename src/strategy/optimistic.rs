@@ -6,10 +6,10 @@
 
 use std::time::Instant;
 
-use crate::store::{in_write_transaction, insert_booking, on_pool, Booking};
+use crate::store::{in_write_transaction, insert_booking, on_pool, Booking, SeatWrite};
 
 use super::{
-    race_window, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
+    race_window, seats, tickets_left, BookingContext, BookingError, BookingRequest, StrategyName,
 };
 
 pub const DESCRIPTION: &str = "Read the count and a version number, then write only WHERE version \
@@ -55,6 +55,9 @@ async fn attempt(
 ) -> Result<Option<Booking>, BookingError> {
     let store = &context.store;
     let event_id = request.event_id;
+    if !request.seats.is_empty() {
+        return attempt_seats(context, request).await;
+    }
     let row: Option<(i64, i64)> = on_pool!(store, pool => sqlx::query_as(
         "SELECT available, version FROM events WHERE id = $1",
     )
@@ -89,4 +92,29 @@ async fn attempt(
         id
     });
     Ok(Some(booking.written(&id)?))
+}
+
+/// One attempt at a booking of seats: the event's version first, then which seats are held,
+/// wait, write only if the version is unchanged. Any booking of the event committed after the
+/// version was read moved it, so a seat taken after our look fails our write; one committed
+/// before it is in our look.
+async fn attempt_seats(
+    context: &BookingContext,
+    request: &BookingRequest,
+) -> Result<Option<Booking>, BookingError> {
+    let (store, event_id) = (&context.store, request.event_id);
+    let version = store
+        .event_number("SELECT version FROM events WHERE id = $1", event_id)
+        .await?
+        .ok_or(crate::store::UnknownEvent(event_id))?;
+    seats::check_free(context, request).await?;
+    request.trace.read();
+    race_window(request.race_window).await;
+    let booking = context.new_booking(request, StrategyName::Optimistic, None);
+    request.trace.write_started();
+    let written = store
+        .write_seat_booking(booking, &request.seats, SeatWrite::Version(version))
+        .await;
+    request.trace.write_done();
+    Ok(written?)
 }

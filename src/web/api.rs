@@ -10,8 +10,8 @@ use tracing::info;
 
 use crate::config::{check_range, CAPACITY};
 use crate::lock::LockError;
-use crate::store::{Audit, Event, UnknownEvent, MAX_PAGE};
-use crate::strategy::{BookingRequest, Registry, StrategyName};
+use crate::store::{check_map, Audit, Event, SeatProblem, UnknownEvent, MAX_PAGE};
+use crate::strategy::{BookingRequest, Granularity, Registry, StrategyName};
 use crate::trace::{Marks, Trace};
 use crate::web::ApiError;
 use crate::web::AppState;
@@ -82,14 +82,30 @@ pub async fn get_event(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let event = state.store().event(id).await?.ok_or(UnknownEvent(id))?;
-    Ok(HttpResponse::Ok().json(EventView::from(event)))
+    Ok(HttpResponse::Ok().json(full_view(state.store(), event).await?))
 }
 
+/// The event with its full audit: on a seat map, the names of the seats sold twice too.
+async fn full_view(store: &crate::store::Store, event: Event) -> Result<EventView, ApiError> {
+    let audit = match event.double_booked {
+        0 => event.audit(),
+        _ => store
+            .audit(event.id)
+            .await?
+            .unwrap_or_else(|| event.audit()),
+    };
+    Ok(EventView { event, audit })
+}
+
+/// The body of `POST /events`: the api crate's `NewEvent` (`capacity` tickets) or `NewSeatMap`
+/// (named `seats`, one ticket each), read as one struct so that either mistake (both, or
+/// neither) gets a sentence of its own rather than serde's "no variant matched".
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     name: String,
-    capacity: i64,
+    capacity: Option<i64>,
+    seats: Option<Vec<String>>,
 }
 
 pub async fn create_event(
@@ -99,10 +115,43 @@ pub async fn create_event(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.required(r#"{"name": "Concert", "capacity": 100}"#)?;
     let name = clean_text("name", &new.name)?;
-    let capacity = check_capacity(new.capacity)?;
-    let event = state.store().create_event(&name, capacity).await?;
-    info!(event_id = event.id, capacity, "event created");
+    let event = match (new.capacity, new.seats) {
+        (Some(capacity), None) => {
+            let capacity = check_capacity(capacity)?;
+            state.store().create_event(&name, capacity).await?
+        }
+        (None, Some(seats)) => {
+            let seats = check_map(&seats).map_err(seat_problem)?;
+            state.store().create_seat_map(&name, &seats).await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidInput,
+                r#"send either "capacity" (plain tickets) or "seats" (a seat map, one ticket per seat), e.g. {"name": "Concert", "seats": ["A1", "A2"]}"#,
+            ))
+        }
+    };
+    info!(
+        event_id = event.id,
+        capacity = event.capacity,
+        "event created"
+    );
     Ok(HttpResponse::Created().json(EventView::from(event)))
+}
+
+/// `GET /events/{id}/seats`: every seat of the map with the bookings that hold it.
+pub async fn seat_map(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let map = state.store().seat_map(id).await?.ok_or(UnknownEvent(id))?;
+    Ok(HttpResponse::Ok().json(map))
+}
+
+/// Seats refused as input: a 400 whose message names the seat and why.
+fn seat_problem(problem: SeatProblem) -> ApiError {
+    ApiError::bad_request(ErrorCode::InvalidSeat, problem.to_string())
 }
 
 #[derive(Deserialize, Default)]
@@ -124,6 +173,14 @@ pub async fn reset_event(
         .capacity
         .map(check_capacity)
         .transpose()?;
+    // A seat map's capacity is its number of seats; a reset frees them and changes neither.
+    let seats = state.store().seat_count(id).await?;
+    if seats > 0 && capacity.is_some_and(|c| c != seats) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidInput,
+            format!("event {id} has a seat map of {seats} seats, which is its capacity"),
+        ));
+    }
     let event = state
         .store()
         .reset_event(id, capacity)
@@ -153,6 +210,7 @@ pub async fn strategies() -> HttpResponse {
 #[serde(deny_unknown_fields)]
 pub struct BookBody {
     customer: Option<String>,
+    seats: Option<Vec<String>>,
 }
 
 /// `POST /book-no-lock/{id}` and `POST /book-with-lock/{id}`: the strategy is the route's own.
@@ -196,7 +254,7 @@ async fn book_with(
     body: OptionalJson<BookBody>,
 ) -> Result<HttpResponse, ApiError> {
     let trace = Trace::start(state.instance());
-    let result = match booking_request(&state, event_id, knobs, body, &trace) {
+    let result = match booking_request(&state, strategy, event_id, knobs, body, &trace).await {
         Ok(request) => crate::strategy::book(strategy, &state.booking, request)
             .await
             .map_err(ApiError::from),
@@ -222,8 +280,9 @@ async fn book_with(
 }
 
 /// The knobs and body checked and turned into what a strategy books with.
-fn booking_request(
+async fn booking_request(
     state: &AppState,
+    strategy: StrategyName,
     event_id: i64,
     knobs: Result<Knobs, ApiError>,
     body: OptionalJson<BookBody>,
@@ -233,17 +292,53 @@ fn booking_request(
     let knobs = knobs?;
     let race_window = knobs.race_window.unwrap_or(state.defaults.race_window);
     let ttl = knobs.ttl.unwrap_or(state.defaults.ttl);
-    let customer = match body.0.and_then(|b| b.customer) {
+    let body = body.0.unwrap_or_default();
+    let customer = match body.customer {
         Some(c) => clean_text("customer", &c)?,
         None => format!("guest-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
     };
+    let seats = state
+        .store()
+        .check_booking_seats(event_id, body.seats.as_deref())
+        .await?
+        .ok_or(UnknownEvent(event_id))?
+        .map_err(seat_problem)?;
+    let granularity = knobs.granularity.unwrap_or_default();
+    if granularity == Granularity::Seat {
+        check_per_seat(strategy, &seats)?;
+    }
     Ok(BookingRequest {
         event_id,
         customer,
         race_window,
         ttl,
+        seats,
+        granularity,
         trace: trace.clone(),
     })
+}
+
+/// `granularity=seat` needs seats to lock, and a strategy that can lock per seat.
+fn check_per_seat(strategy: StrategyName, seats: &[String]) -> Result<(), ApiError> {
+    let refuse = |message: String| Err(ApiError::bad_request(ErrorCode::InvalidKnob, message));
+    if seats.is_empty() {
+        return refuse(
+            "granularity=seat locks the seats a booking names; this one names none".into(),
+        );
+    }
+    if !strategy.locks_per_seat() {
+        let can: Vec<&str> = StrategyName::ALL
+            .iter()
+            .filter(|s| s.locks_per_seat())
+            .map(|s| s.as_str())
+            .collect();
+        return refuse(format!(
+            "{strategy} takes no lock per seat (granularity=event only); the strategies that \
+             do are {}",
+            can.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// One line per booking at info; at warn when the lock was the trouble (could not be had, or

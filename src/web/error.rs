@@ -168,7 +168,9 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
 fn booking_status(error: &BookingError) -> StatusCode {
     match error {
         BookingError::UnknownEvent(_) => StatusCode::NOT_FOUND,
-        BookingError::SoldOut { .. } | BookingError::StaleFence { .. } => StatusCode::CONFLICT,
+        BookingError::SoldOut { .. }
+        | BookingError::SeatTaken { .. }
+        | BookingError::StaleFence { .. } => StatusCode::CONFLICT,
         BookingError::Lock(LockError::Expired { .. } | LockError::LeaseLost { .. }) => {
             StatusCode::CONFLICT
         }

@@ -6,7 +6,7 @@
 //! `enctype=text/plain` form out of the JSON API, and where the booking knobs are capped for
 //! callers without the admin token.
 
-use oversold_api::ErrorCode;
+use oversold_api::{ErrorCode, Granularity};
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -182,6 +182,8 @@ pub fn configure_errors(cfg: &mut web::ServiceConfig) {
 pub struct Knobs {
     pub race_window: Option<Duration>,
     pub ttl: Option<Duration>,
+    /// One lock per event or per seat, for a booking of seats (`event` when absent).
+    pub granularity: Option<Granularity>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +191,7 @@ pub struct Knobs {
 struct RawKnobs {
     race_window_ms: Option<u64>,
     ttl_ms: Option<u64>,
+    granularity: Option<Granularity>,
 }
 
 impl FromRequest for Knobs {
@@ -236,6 +239,7 @@ fn knobs(req: &HttpRequest) -> Result<Knobs, ApiError> {
     Ok(Knobs {
         race_window: race_window.map(Duration::from_millis),
         ttl: ttl.map(Duration::from_millis),
+        granularity: raw.granularity,
     })
 }
 

@@ -88,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(api::create_event)),
         )
         .service(resource("/events/{id}").route(get().to(api::get_event)))
+        .service(resource("/events/{id}/seats").route(get().to(api::seat_map)))
         .service(resource("/reset").route(web::post().to(api::reset_all)))
         .service(resource("/reset/{id}").route(web::post().to(api::reset_event)))
         .service(resource("/strategies").route(get().to(api::strategies)))

@@ -10,7 +10,8 @@ pub struct Audit {
     pub event_id: i64,
     pub capacity: i64,
     pub available: i64,
-    /// Booking rows for the event.
+    /// Tickets sold, as booking rows say: one per booking, or one per seat a booking holds on an
+    /// event with a seat map (where the capacity is the number of seats).
     pub booked: i64,
     /// Bookings beyond capacity: `max(0, booked - capacity)`.
     pub oversold: i64,
@@ -18,6 +19,10 @@ pub struct Audit {
     /// same `available` and both wrote `available - 1`, so one decrement was lost.
     pub lost_updates: bool,
     pub negative_available: bool,
+    /// Seats held by more than one booking (events with a seat map only), in seat order. Absent
+    /// from the JSON when there are none, so older clients and stored audits read the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub double_booked_seats: Vec<String>,
     /// None of the above: the event is in a state a correct booking system could produce.
     pub clean: bool,
 }
@@ -36,8 +41,16 @@ impl Audit {
             oversold,
             lost_updates,
             negative_available,
+            double_booked_seats: Vec::new(),
             clean: oversold == 0 && !lost_updates && !negative_available,
         }
+    }
+
+    /// The same audit, with the seats booking rows hold more than once: any makes it unclean.
+    pub fn with_double_booked_seats(mut self, seats: Vec<String>) -> Audit {
+        self.clean = self.clean && seats.is_empty();
+        self.double_booked_seats = seats;
+        self
     }
 
     /// What the counter says was sold: `capacity - available`.
@@ -55,6 +68,14 @@ mod tests {
         let audit = Audit::from_counts(1, 1, 0, 10);
         assert_eq!(audit.oversold, 9);
         assert!(audit.lost_updates && !audit.clean);
+    }
+
+    #[test]
+    fn a_seat_sold_twice_makes_an_otherwise_clean_audit_unclean() {
+        let audit = Audit::from_counts(1, 10, 4, 6).with_double_booked_seats(vec!["A3".into()]);
+        assert!(!audit.clean && audit.oversold == 0 && !audit.lost_updates);
+        let wire = serde_json::to_value(&audit).unwrap();
+        assert_eq!(wire["double_booked_seats"], serde_json::json!(["A3"]));
     }
 
     #[test]

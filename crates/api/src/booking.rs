@@ -11,6 +11,10 @@ use crate::strategy::StrategyName;
 pub struct BookBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
+    /// The seats to book, all or none, on an event with a seat map (which needs them; an event
+    /// without one refuses them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<Vec<String>>,
 }
 
 /// A booking row as it was written.

@@ -21,6 +21,7 @@ use crate::error::ErrorBody;
 use crate::event::{EventView, NewEvent, Reset};
 use crate::experiment::{Experiment, ExperimentInput, ExperimentSummary};
 use crate::health::Health;
+use crate::seats::{NewSeatMap, SeatMap};
 use crate::strategy::StrategyInfo;
 
 /// Why a call to the lab did not give what was asked.
@@ -215,6 +216,32 @@ impl Client {
         self.admin_post(self.first(), "/events", Some(new)).await
     }
 
+    /// `POST /events` with named seats: an event whose capacity is its number of seats.
+    pub async fn create_seat_map(&self, new: &NewSeatMap) -> Result<EventView, ClientError> {
+        self.admin_post(self.first(), "/events", Some(new)).await
+    }
+
+    /// `GET /events/{id}/seats`: every seat with the bookings that hold it.
+    pub async fn seat_map(&self, id: i64) -> Result<SeatMap, ClientError> {
+        self.get(self.first(), &format!("/events/{id}/seats")).await
+    }
+
+    /// One booking of `seats` at `target`, all or none; like [`book`](Self::book), a failure of
+    /// any kind is an answer.
+    pub async fn book_seats(
+        &self,
+        target: &str,
+        path: &str,
+        customer: Option<&str>,
+        seats: &[String],
+    ) -> BookingAnswer {
+        let body = BookBody {
+            customer: customer.map(str::to_string),
+            seats: Some(seats.to_vec()),
+        };
+        send(self.http.post(format!("{target}{path}")).json(&body)).await
+    }
+
     /// `POST /reset/{id}` on the first target: no bookings, `capacity` tickets (or as many as
     /// the event had).
     pub async fn reset(&self, id: i64, capacity: Option<i64>) -> Result<EventView, ClientError> {
@@ -318,6 +345,7 @@ impl Client {
         match customer {
             Some(customer) => request.json(&BookBody {
                 customer: Some(customer),
+                ..BookBody::default()
             }),
             None => request,
         }

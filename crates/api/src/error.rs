@@ -26,6 +26,9 @@ pub enum ErrorCode {
     InvalidKnob,
     /// 400: a dashboard form that does not parse.
     InvalidForm,
+    /// 400: a seat a booking or a new seat map names is unknown, repeated, empty or one too
+    /// many, or seats where the event has no map (the message names the seat and why).
+    InvalidSeat,
     /// 401: an admin route without the admin token.
     Unauthorized,
     /// 403: an admin route with a token that is not the admin token.
@@ -38,6 +41,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 409: no ticket left.
     SoldOut,
+    /// 409: a seat the booking names is already held (the message names it); nothing booked.
+    SeatTaken,
     /// 409: a late lock holder turned away by the fencing check.
     StaleFence,
     /// 409: the lock's lease ran out while it was held.
@@ -75,6 +80,7 @@ impl ErrorCode {
         ErrorCode::InvalidQuery,
         ErrorCode::InvalidKnob,
         ErrorCode::InvalidForm,
+        ErrorCode::InvalidSeat,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -82,6 +88,7 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::SoldOut,
+        ErrorCode::SeatTaken,
         ErrorCode::StaleFence,
         ErrorCode::LockExpired,
         ErrorCode::LockTimeout,
@@ -106,6 +113,7 @@ impl ErrorCode {
             ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::InvalidKnob => "invalid_knob",
             ErrorCode::InvalidForm => "invalid_form",
+            ErrorCode::InvalidSeat => "invalid_seat",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
@@ -113,6 +121,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::SoldOut => "sold_out",
+            ErrorCode::SeatTaken => "seat_taken",
             ErrorCode::StaleFence => "stale_fence",
             ErrorCode::LockExpired => "lock_expired",
             ErrorCode::LockTimeout => "lock_timeout",

@@ -38,6 +38,12 @@ pub struct ExperimentInput {
     pub target: Option<Target>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<i64>,
+    /// Run on a seat map of this many seats (1 to 100) instead of plain tickets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_map: Option<u64>,
+    /// On a seat map, the seats each request books (at random, seeded by the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats_per_request: Option<u64>,
 }
 
 impl ExperimentInput {
@@ -51,6 +57,8 @@ impl ExperimentInput {
             ttl_ms: None,
             target: None,
             event_id: None,
+            seat_map: None,
+            seats_per_request: None,
         }
     }
 }

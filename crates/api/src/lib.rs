@@ -30,6 +30,7 @@ mod error;
 mod event;
 mod experiment;
 mod health;
+mod seats;
 mod strategy;
 mod tally;
 pub mod verdict;
@@ -44,6 +45,9 @@ pub use experiment::{
 };
 pub use health::{
     DatabaseHealth, EtcdHealth, EtcdMemberHealth, Health, HealthStatus, NodeHealth, RedisHealth,
+};
+pub use seats::{
+    Granularity, NewSeatMap, Seat, SeatHolder, SeatMap, MAX_SEATS_PER_BOOKING, MAX_SEATS_PER_EVENT,
 };
 pub use strategy::{Database, Expected, Outcome, StrategyInfo, StrategyName};
 pub use tally::{StatusCounts, Tally};

@@ -9,6 +9,7 @@
 //! which answer with a redirect back here.
 
 pub mod forms;
+mod seats;
 pub(crate) mod view;
 
 use actix_web::{web, HttpResponse};
@@ -114,7 +115,15 @@ pub async fn page(
         strategies: StrategyRow::all(state.store().backend(), &history),
         peers,
         form,
-        experiment: shown.map(ExperimentView::new),
+        experiment: match shown {
+            Some(experiment) => {
+                let map = state.store().seat_map(experiment.summary.event_id).await?;
+                let mut view = ExperimentView::new(experiment);
+                view.seat_map = map.filter(|m| !m.seats.is_empty()).map(|m| seats::svg(&m));
+                Some(view)
+            }
+            None => None,
+        },
         cost: CostChart::from_history(&history).map(|chart| {
             askama::Template::render(&chart).expect("the cost chart template renders")
         }),

@@ -166,6 +166,8 @@ pub struct ExperimentView {
     pub rows: Vec<AnswerRow>,
     /// The form's query string for this run's knobs.
     pub knobs: String,
+    /// The run's seat map as an SVG, when it ran on one.
+    pub seat_map: Option<String>,
 }
 
 impl ExperimentView {
@@ -198,6 +200,7 @@ impl ExperimentView {
                     .collect()
             },
             knobs: knobs_query(&experiment.summary),
+            seat_map: None,
             summary: experiment.summary,
         }
     }

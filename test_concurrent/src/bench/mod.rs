@@ -18,6 +18,7 @@ mod cell;
 mod database;
 mod events;
 mod render;
+mod seat_map;
 mod waves;
 
 use std::io::Write;
@@ -143,13 +144,18 @@ pub struct BenchArgs {
 pub enum ScenarioArg {
     Hot,
     NoContention,
+    /// A 1,000-seat event booked 2 to 4 seats at a time, coarse (one lock per event) against
+    /// fine (one lock per seat); only when asked for. Its strategies: those given among the
+    /// ones that lock per seat, else redis and redlock.
+    SeatMap,
 }
 
 impl ScenarioArg {
-    fn scenario(self) -> Scenario {
+    fn scenario(self) -> Option<Scenario> {
         match self {
-            ScenarioArg::Hot => Scenario::Hot,
-            ScenarioArg::NoContention => Scenario::NoContention,
+            ScenarioArg::Hot => Some(Scenario::Hot),
+            ScenarioArg::NoContention => Some(Scenario::NoContention),
+            ScenarioArg::SeatMap => None,
         }
     }
 }
@@ -191,6 +197,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     let client =
         Client::with_http(http, targets.clone()).with_admin_token(args.admin.admin_token.clone());
     client.check_reachable().await?;
+    let mut seats_ok = true;
+    if args.scenario.contains(&ScenarioArg::SeatMap) {
+        seats_ok = seat_map_section(&client, &args).await?;
+        if args.scenario.len() == 1 {
+            return Ok(seats_ok);
+        }
+    }
     let catalogue = crate::connect::offered(&client, &args.strategies.strategies).await?;
     let unprotected = unprotected(&catalogue, targets.len());
     let strategies: Vec<StrategyName> = if args.strategies.strategies.is_empty() {
@@ -217,7 +230,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
             None => measured.push(*strategy),
         }
     }
-    let scenarios: Vec<Scenario> = args.scenario.iter().map(|s| s.scenario()).collect();
+    let scenarios: Vec<Scenario> = args.scenario.iter().filter_map(|s| s.scenario()).collect();
     let grid = |scenario: Scenario| -> Vec<usize> {
         let mut grid = args.concurrency.clone();
         if scenario == Scenario::Hot {
@@ -313,7 +326,60 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     if let Some(report) = &args.report {
         write_report(&run, report, &args.charts)?;
     }
-    Ok(run.ok())
+    Ok(run.ok() && seats_ok)
+}
+
+/// The seat-map scenario: every cell, its table on stdout (and in the "seat-map" section of
+/// --report); true when no cell sold a seat twice or miscounted.
+async fn seat_map_section(client: &Client, args: &BenchArgs) -> anyhow::Result<bool> {
+    use oversold_api::Granularity;
+    let strategies: Vec<StrategyName> = match args.strategies.strategies.as_slice() {
+        [] => seat_map::DEFAULT_STRATEGIES.to_vec(),
+        given => given.to_vec(),
+    };
+    let event = seat_map::ensure(client).await?;
+    let duration = Duration::from_secs_f64(args.seconds);
+    let mut cells = Vec::new();
+    for &strategy in &strategies {
+        for &clients in &args.concurrency {
+            for granularity in [Granularity::Event, Granularity::Seat] {
+                let cell = seat_map::cell(
+                    client,
+                    event,
+                    strategy,
+                    granularity,
+                    clients,
+                    duration,
+                    args.race_window_ms,
+                )
+                .await?;
+                eprintln!(
+                    "seat map, {strategy} granularity={granularity}, {clients} client(s): {:.0} bookings/s",
+                    cell.per_second
+                );
+                cells.push(cell);
+            }
+        }
+    }
+    let text = seat_map::render(&cells);
+    let ok = cells.iter().all(seat_map::SeatCell::ok);
+    if args.json.json {
+        println!("{}", serde_json::to_string_pretty(&cells)?);
+    } else {
+        println!("{text}");
+    }
+    if !ok {
+        println!("FAILED: a seat-map cell sold a seat twice, or its database count differs from its 201s");
+    }
+    if let Some(report) = &args.report {
+        let body = format!(
+            "## Seat maps: what lock granularity costs (test_concurrent bench --scenario seat-map)\n\nMeasured with `{}`.\n\n{text}",
+            reproduce(args, client.targets())
+        );
+        benchkit::report::update_file(report, "seat-map", &body)
+            .with_context(|| format!("could not write {}", report.display()))?;
+    }
+    Ok(ok)
 }
 
 /// Requests of each no-lock race round: the workshop's ten.
