@@ -140,6 +140,9 @@ pub struct Answer {
     /// The server's marks (lock taken, read, write, release, lease end) from the answer's body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Marks>,
+    /// The seats the request asked for, on a seat map; empty on plain tickets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seats: Vec<String>,
 }
 
 impl Answer {

@@ -41,6 +41,7 @@ struct Sent {
     latency: Duration,
     status: u16,
     body: Value,
+    seats: Vec<String>,
 }
 
 impl Runner {
@@ -231,8 +232,9 @@ impl Runner {
             .map(|index| {
                 let target = targets[index % targets.len()].clone();
                 let mut body = json!({ "customer": format!("{customer} {}", index + 1) });
-                if let Some(picks) = &picks {
-                    body["seats"] = json!(picks[index]);
+                let seats = picks.as_ref().map(|p| p[index].clone()).unwrap_or_default();
+                if picks.is_some() {
+                    body["seats"] = json!(seats);
                 }
                 let mut request = self
                     .client
@@ -261,6 +263,7 @@ impl Runner {
                         latency: at.elapsed(),
                         status,
                         body,
+                        seats,
                     }
                 })
             })
@@ -330,6 +333,7 @@ fn line_up(sent: Vec<Sent>) -> Vec<Answer> {
                 sent_ms,
                 latency_ms,
                 trace,
+                seats: s.seats,
             }
         })
         .collect()

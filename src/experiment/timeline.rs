@@ -476,8 +476,47 @@ fn row_view(
 /// Stretches of time with at least two requests in their critical section: (from, to, how many
 /// at most).
 fn overlaps(rows: &[Row], checked_write: bool) -> Vec<(f64, f64, usize)> {
+    let mut seats: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r.answer.seats.iter().map(String::as_str))
+        .collect();
+    if seats.is_empty() {
+        return overlaps_of(rows.iter(), checked_write);
+    }
+    // On a seat map the critical section is a seat's: two holders of different seats at once is
+    // what a lock per seat is for; two in the same seat's is the danger.
+    seats.sort_unstable();
+    seats.dedup();
+    let mut bands: Vec<(f64, f64, usize)> = seats
+        .iter()
+        .flat_map(|seat| {
+            let holders = rows
+                .iter()
+                .filter(|r| r.answer.seats.iter().any(|s| s == seat));
+            overlaps_of(holders, checked_write)
+        })
+        .collect();
+    bands.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut merged: Vec<(f64, f64, usize)> = Vec::new();
+    for band in bands {
+        match merged.last_mut() {
+            Some(last) if band.0 <= last.1 => {
+                last.1 = last.1.max(band.1);
+                last.2 = last.2.max(band.2);
+            }
+            _ => merged.push(band),
+        }
+    }
+    merged
+}
+
+/// The moments when two or more of `rows` were in their critical section at once.
+fn overlaps_of<'r, 'a: 'r>(
+    rows: impl Iterator<Item = &'r Row<'a>>,
+    checked_write: bool,
+) -> Vec<(f64, f64, usize)> {
     let mut edges: Vec<(f64, i32)> = Vec::new();
-    for (from, to) in rows.iter().filter_map(|r| r.critical(checked_write)) {
+    for (from, to) in rows.filter_map(|r| r.critical(checked_write)) {
         edges.push((from, 1));
         edges.push((to, -1));
     }
@@ -543,6 +582,7 @@ mod tests {
             latency_ms: marks.total_ms,
             started_ms: sent_ms,
             trace: Some(marks),
+            seats: Vec::new(),
         }
     }
 
@@ -644,6 +684,26 @@ mod tests {
         let checked = svg(&racers, true);
         assert_eq!(checked.matches(r#"class="unlocked""#).count(), 3);
         assert!(!checked.contains(r#"class="overlap""#), "{checked}");
+    }
+
+    #[test]
+    fn on_a_seat_map_holders_of_different_seats_at_once_are_no_overlap_but_of_one_seat_are() {
+        let on = |index, seats: &[&str]| {
+            let mut a = answer(index, 0.0, held(1.0, 200.0, 10_000.0, false), 201);
+            a.seats = seats.iter().map(|s| s.to_string()).collect();
+            a
+        };
+        let apart = [on(0, &["A1", "A2"]), on(1, &["A3"]), on(2, &["B1", "B2"])];
+        let svg_apart = svg(&apart, false);
+        assert!(!svg_apart.contains(r#"class="overlap""#), "{svg_apart}");
+        assert!(svg_apart.contains("never two in the critical section"));
+        let shared = [on(0, &["A1", "A2"]), on(1, &["A2", "A3"]), on(2, &["B1"])];
+        let svg_shared = svg(&shared, false);
+        assert_eq!(svg_shared.matches(r#"class="overlap""#).count(), 1);
+        assert!(
+            svg_shared.contains("2 in the critical section at once"),
+            "{svg_shared}"
+        );
     }
 
     #[test]
