@@ -45,7 +45,21 @@ impl Verdict {
     pub fn from_audit(audit: &Audit) -> Verdict {
         let seats = plural(audit.capacity, "seat");
         let bookings = plural(audit.booked, "booking");
-        let (tone, headline, detail) = if audit.oversold > 0 {
+        let (tone, headline, detail) = if !audit.double_booked_seats.is_empty() {
+            // Checked first: a seat sold twice is an oversell of that seat, even when the total
+            // stays within capacity.
+            (
+                Tone::Bad,
+                format!(
+                    "SOLD TWICE: {}",
+                    plural(audit.double_booked_seats.len() as i64, "seat")
+                ),
+                format!(
+                    "{} held by two bookings or more; {bookings} for {seats}",
+                    oversold_api::seat_list(&audit.double_booked_seats)
+                ),
+            )
+        } else if audit.oversold > 0 {
             (
                 Tone::Bad,
                 format!("OVERSOLD by {}", audit.oversold),
@@ -160,6 +174,18 @@ fn plural(n: i64, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_seat_sold_twice_gets_a_red_banner_even_within_capacity() {
+        let audit = Audit::from_counts(1, 12, 3, 9).with_double_booked_seats(vec!["A2".into()]);
+        let v = Verdict::from_audit(&audit);
+        assert_eq!(v.tone, Tone::Bad);
+        assert_eq!(v.headline, "SOLD TWICE: 1 seat");
+        assert_eq!(
+            v.detail,
+            "A2 held by two bookings or more; 9 bookings for 12 seats"
+        );
+    }
 
     #[test]
     fn ten_bookings_of_one_seat_read_oversold_by_nine_in_red() {

@@ -51,4 +51,4 @@ pub use seats::{
 };
 pub use strategy::{Database, Expected, Outcome, StrategyInfo, StrategyName};
 pub use tally::{StatusCounts, Tally};
-pub use verdict::{Banner, Kind, Tone, Verdict};
+pub use verdict::{seat_list, Banner, Kind, Tone, Verdict};

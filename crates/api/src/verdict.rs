@@ -18,6 +18,9 @@ use crate::tally::Tally;
 /// What the audit alone says, most serious first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Finding {
+    /// Seats held by more than one booking (a seat map): each is an oversell of that seat, and
+    /// can hide under a total that stays within capacity.
+    SeatsSoldTwice { seats: usize },
     /// More bookings than tickets.
     Oversold { by: i64 },
     /// `available` went below zero.
@@ -30,7 +33,11 @@ pub enum Finding {
 
 impl Finding {
     pub fn of(audit: &Audit) -> Finding {
-        if audit.oversold > 0 {
+        if !audit.double_booked_seats.is_empty() {
+            Finding::SeatsSoldTwice {
+                seats: audit.double_booked_seats.len(),
+            }
+        } else if audit.oversold > 0 {
             Finding::Oversold { by: audit.oversold }
         } else if audit.negative_available {
             Finding::NegativeAvailable {
@@ -120,6 +127,10 @@ pub fn judge(audit: &Audit, tally: &Tally, wanted: i64) -> Verdict {
         )
     } else {
         match Finding::of(audit) {
+            Finding::SeatsSoldTwice { seats } => (
+                Kind::Oversells,
+                format!("SOLD TWICE: {}", plural(seats as i64, "seat")),
+            ),
             Finding::Oversold { by } => (Kind::Oversells, format!("OVERSOLD by {by}")),
             // A negative counter without an oversell is always a lost update too.
             Finding::NegativeAvailable { .. } | Finding::LostUpdates { .. } => (
@@ -193,6 +204,14 @@ impl Banner {
         let seats = plural(audit.capacity, "seat");
         let bookings = plural(audit.booked, "booking");
         let (tone, headline, detail) = match Finding::of(audit) {
+            Finding::SeatsSoldTwice { seats: n } => (
+                Tone::Bad,
+                format!("SOLD TWICE: {}", plural(n as i64, "seat")),
+                format!(
+                    "{} held by two bookings or more; {bookings} for {seats}",
+                    seat_list(&audit.double_booked_seats)
+                ),
+            ),
             Finding::Oversold { by } => (
                 Tone::Bad,
                 format!("OVERSOLD by {by}"),
@@ -232,6 +251,18 @@ impl Banner {
     }
 }
 
+/// "A2, A3 and B1"; the first eight of a longer list, then how many more.
+pub fn seat_list(seats: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let shown: Vec<&str> = seats.iter().take(SHOWN).map(String::as_str).collect();
+    match (seats.len(), shown.split_last()) {
+        (_, None) => String::new(),
+        (1, Some((only, _))) => only.to_string(),
+        (n, Some((last, rest))) if n <= SHOWN => format!("{} and {last}", rest.join(", ")),
+        (n, _) => format!("{} and {} more", shown.join(", "), n - SHOWN),
+    }
+}
+
 /// "1 seat", "3 seats".
 fn plural(n: i64, noun: &str) -> String {
     if n == 1 {
@@ -249,6 +280,34 @@ mod tests {
 
     fn audit(capacity: i64, available: i64, booked: i64) -> Audit {
         Audit::from_counts(1, capacity, available, booked)
+    }
+
+    #[test]
+    fn a_seat_sold_twice_is_red_even_when_the_total_stays_within_capacity() {
+        // Three bookings of three seats on a map of twelve, two of them sharing A2: nine seat
+        // rows, no oversell by the total, the counter in step, and still a seat sold twice.
+        let audit = audit(12, 3, 9).with_double_booked_seats(vec!["A2".to_string()]);
+        assert_eq!(audit.oversold, 0);
+        let banner = Banner::of(&audit);
+        assert_eq!(banner.tone, Tone::Bad);
+        assert_eq!(banner.headline, "SOLD TWICE: 1 seat");
+        assert_eq!(
+            banner.detail,
+            "A2 held by two bookings or more; 9 bookings for 12 seats"
+        );
+        let verdict = judge(&audit, &answered(3, 0), 3);
+        assert_eq!((verdict.kind, verdict.correct), (Kind::Oversells, false));
+    }
+
+    #[test]
+    fn a_long_list_of_seats_names_the_first_eight_and_counts_the_rest() {
+        let seats: Vec<String> = (1..=10).map(|i| format!("A{i}")).collect();
+        assert_eq!(seat_list(&seats[..1]), "A1");
+        assert_eq!(seat_list(&seats[..3]), "A1, A2 and A3");
+        assert_eq!(
+            seat_list(&seats),
+            "A1, A2, A3, A4, A5, A6, A7, A8 and 2 more"
+        );
     }
 
     fn answered(created: u32, sold_out: u32) -> Tally {
