@@ -27,18 +27,7 @@ struct Participant {
 
 impl Participant {
     async fn join(app: &TestApp, name: &str) -> Participant {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let response = client
-            .post(format!("{}/join", app.address))
-            .header("content-type", FORM)
-            .body(format!("name={name}"))
-            .send()
-            .await
-            .unwrap();
+        let (client, response) = app.join_room(name).await;
         assert_eq!(response.status().as_u16(), 303, "{name} joins");
         Participant {
             name: name.to_string(),

@@ -665,18 +665,7 @@ on_every_database! {
 
 /// A client with its own cookie jar that joined the room: a participant's phone.
 async fn participant(app: &TestApp, name: &str) -> reqwest::Client {
-    let phone = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let joined = phone
-        .post(format!("{}/join", app.address))
-        .header("content-type", FORM)
-        .body(format!("name={name}"))
-        .send()
-        .await
-        .unwrap();
+    let (phone, joined) = app.join_room(name).await;
     assert_eq!(joined.status().as_u16(), 303);
     let cookie = joined.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(

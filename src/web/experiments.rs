@@ -54,16 +54,21 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     Ok(HttpResponse::Ok().json(storage::list(state.store(), LISTED).await?))
 }
 
+/// The stored run `id`, or the 404 that says where the runs are listed.
+async fn stored(state: &AppState, id: i64) -> Result<Experiment, ApiError> {
+    storage::find(state.store(), id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "experiment {id} does not exist; GET /experiments lists them"
+        ))
+    })
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let experiment = storage::find(state.store(), id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "experiment {id} does not exist; GET /experiments lists them"
-        ))
-    })?;
+    let experiment = stored(&state, id).await?;
     Ok(HttpResponse::Ok().json(experiment))
 }
 
@@ -73,11 +78,7 @@ pub async fn timeline_svg(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let experiment = storage::find(state.store(), id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "experiment {id} does not exist; GET /experiments lists them"
-        ))
-    })?;
+    let experiment = stored(&state, id).await?;
     let view = crate::web::dashboard::view::ExperimentView::new(experiment);
     let strategy = &view.summary.strategy;
     // Strategy names are lowercase letters and dashes: safe in a quoted file name as they are.

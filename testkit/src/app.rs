@@ -197,6 +197,24 @@ impl TestApp {
             .expect("the request is sent")
     }
 
+    /// Joins the room as `name` from a phone of its own: a client with its own cookie jar that
+    /// follows no redirect, and the answer to its `POST /join`.
+    pub async fn join_room(&self, name: &str) -> (reqwest::Client, reqwest::Response) {
+        let phone = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client with a cookie jar");
+        let joined = phone
+            .post(format!("{}/join", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("name={name}"))
+            .send()
+            .await
+            .expect("POST /join answers");
+        (phone, joined)
+    }
+
     pub async fn get_event(&self, event_id: i64) -> Value {
         self.get(&format!("/events/{event_id}"))
             .await
