@@ -352,3 +352,21 @@ on_every_database! {
         assert!(!locked.contains("double-booked"), "a red seat for redis");
     }
 }
+
+on_every_database! {
+    async fn a_stored_run_keeps_the_seats_its_audit_found_sold_twice_and_its_verdict_names_them(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let body = json!({"strategy": "no-lock", "requests": 10, "seat_map": 10,
+                          "seats_per_request": 3, "race_window_ms": 150});
+        let run: Value = app.post("/experiments", Some(body)).await.json().await.unwrap();
+        let id = run["id"].as_i64().expect("an experiment id");
+        // Read back from the database, as the history and every later page read it.
+        let stored: Value = app.get(&format!("/experiments/{id}")).await.json().await.unwrap();
+        let event = app.get_event(stored["event_id"].as_i64().unwrap()).await;
+        let sold_twice = &event["audit"]["double_booked_seats"];
+        assert!(sold_twice.as_array().is_some_and(|s| !s.is_empty()), "{event}");
+        assert_eq!(&stored["audit"]["double_booked_seats"], sold_twice);
+        let headline = stored["verdict"]["headline"].as_str().unwrap();
+        assert!(headline.starts_with("SOLD TWICE"), "{headline}");
+    }
+}

@@ -51,6 +51,7 @@ struct Row {
     duration_ms: f64,
     available: i64,
     booked: i64,
+    double_booked_seats: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -66,7 +67,8 @@ macro_rules! select_experiments {
         concat!(
             "SELECT id, created_at, state, own_event, foreign_bookings, missing_bookings,
                     instance, strategy, event_id, requests, capacity,
-                    race_window_ms, ttl_ms, targets, duration_ms, available, booked",
+                    race_window_ms, ttl_ms, targets, duration_ms, available, booked,
+                    double_booked_seats",
             $extra,
             " FROM experiments ",
             $clause
@@ -76,7 +78,8 @@ macro_rules! select_experiments {
 
 impl Row {
     fn summary(self) -> Result<Summary, sqlx::Error> {
-        let audit = Audit::from_counts(self.event_id, self.capacity, self.available, self.booked);
+        let audit = Audit::from_counts(self.event_id, self.capacity, self.available, self.booked)
+            .with_double_booked_seats(from_json(&self.double_booked_seats)?);
         let state = RunState::from_name(&self.state);
         let interference = Interference {
             foreign_bookings: self.foreign_bookings,
@@ -138,12 +141,13 @@ pub async fn start(store: &Store, new: NewRun<'_>) -> Result<i64, sqlx::Error> {
 /// Completes a run with its answers and audit, and returns it.
 pub async fn finish(store: &Store, id: i64, done: Finished<'_>) -> Result<Experiment, sqlx::Error> {
     let answers = to_json(done.answers)?;
+    let double_booked_seats = to_json(&done.audit.double_booked_seats)?;
     {
         let _one_writer = store.one_writer().await;
         on_pool!(store, pool => sqlx::query(
             "UPDATE experiments SET state = 'done', duration_ms = $2, capacity = $3,
                     available = $4, booked = $5, answers = $6, foreign_bookings = $7,
-                    missing_bookings = $8
+                    missing_bookings = $8, double_booked_seats = $9
              WHERE id = $1",
         )
         .bind(id)
@@ -154,6 +158,7 @@ pub async fn finish(store: &Store, id: i64, done: Finished<'_>) -> Result<Experi
         .bind(&answers)
         .bind(done.interference.foreign_bookings)
         .bind(done.interference.missing_bookings)
+        .bind(&double_booked_seats)
         .execute(pool)
         .await
         .map(|_| ()))?;
