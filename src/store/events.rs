@@ -3,8 +3,11 @@
 //! An [`Event`] carries its booking count from the same statement, so a page of events for the
 //! dashboard costs one query and the numbers on screen are one snapshot. A lab may hold 100,000
 //! events (a bulk import, a long workshop), so what is shown on every poll is bounded: a page in
-//! id order ([`Store::events_page`]), the events worth a metric series ([`Store::worst_events`])
-//! and the totals over all of them in one aggregate ([`Store::event_totals`]).
+//! id order ([`Store::events_page`]) and, for `/metrics`, the events worth a series and the
+//! totals over all of them ([`Store::overview`]). Neither scans every event: the count and the
+//! tickets of all events are one row kept by triggers (`event_stats`, migration 0016), and only
+//! the events a booking or a write touched can have an audit other than "untouched and clean",
+//! so only those are read.
 
 use serde::Serialize;
 
@@ -59,23 +62,6 @@ macro_rules! select_events {
     };
 }
 
-/// Tickets sold per event (a booking counts once, or once per seat it holds: see
-/// [`Audit::booked`]), counted once for the whole table: joined to the events instead of a
-/// count per row, so an aggregate over every event is one pass over `bookings`.
-macro_rules! with_booked {
-    ($select:literal, $clause:literal) => {
-        concat!(
-            $select,
-            " FROM events e
-              LEFT JOIN (SELECT b.event_id, COUNT(*) AS booked FROM bookings b
-                           LEFT JOIN booking_seats s ON s.booking_id = b.id
-                          GROUP BY b.event_id) c
-                ON c.event_id = e.id ",
-            $clause
-        )
-    };
-}
-
 /// What every event adds up to, for `/metrics`: bounded in size whatever the number of events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventTotals {
@@ -85,8 +71,52 @@ pub struct EventTotals {
     pub booked: i64,
     /// Bookings beyond capacity, summed over the events.
     pub oversold: i64,
-    /// Events whose audit is not clean (oversold, lost updates or a negative counter).
+    /// Events whose audit is not clean (oversold, lost updates, a negative counter or a seat
+    /// sold twice).
     pub unclean_events: i64,
+}
+
+impl EventTotals {
+    /// The totals from the count and tickets of every event (`event_stats`) and the events
+    /// whose audit can be other than clean; every event not among them is untouched.
+    fn of((events, capacity): (i64, i64), touched: &[Event]) -> EventTotals {
+        let mut totals = EventTotals {
+            events,
+            capacity,
+            available: capacity,
+            ..EventTotals::default()
+        };
+        for event in touched {
+            let audit = event.audit();
+            totals.available -= event.capacity - event.available;
+            totals.booked += audit.booked;
+            totals.oversold += audit.oversold;
+            totals.unclean_events += i64::from(!audit.clean);
+        }
+        totals
+    }
+}
+
+/// The `k` events most worth watching, from the touched ones and the first `k` by id: the most
+/// oversold, then the most lost updates, then the lowest ids.
+fn worst(touched: Vec<Event>, first: Vec<Event>, k: i64) -> Vec<Event> {
+    let mut events = touched;
+    for event in first {
+        if !events.iter().any(|e| e.id == event.id) {
+            events.push(event);
+        }
+    }
+    events.sort_by_key(|event| {
+        let audit = event.audit();
+        let lost = (event.capacity - event.available - audit.booked).abs();
+        (
+            std::cmp::Reverse(audit.oversold),
+            std::cmp::Reverse(lost),
+            event.id,
+        )
+    });
+    events.truncate(usize::try_from(k).unwrap_or(0));
+    events
 }
 
 /// A page of events in id order.
@@ -127,9 +157,11 @@ impl Store {
         .await)?;
         let more = events.len() as i64 > limit;
         events.truncate(limit as usize);
-        let total: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM events")
-            .fetch_one(pool)
-            .await)?;
+        let total: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT events FROM event_stats"
+        )
+        .fetch_one(pool)
+        .await)?;
         Ok(EventPage {
             events,
             total,
@@ -137,42 +169,35 @@ impl Store {
         })
     }
 
-    /// The `k` events most worth watching: the most oversold first, then the most lost updates,
-    /// then the lowest ids (the seeded demo events), in one statement.
-    pub async fn worst_events(&self, k: i64) -> Result<Vec<Event>, sqlx::Error> {
-        on_pool!(self, pool => sqlx::query_as(with_booked!(
-            "SELECT e.id, e.name, e.capacity, e.available, e.version, e.fence,
-                    COALESCE(c.booked, 0) AS booked",
-            "ORDER BY CASE WHEN COALESCE(c.booked, 0) > e.capacity
-                           THEN COALESCE(c.booked, 0) - e.capacity ELSE 0 END DESC,
-                      ABS(e.capacity - e.available - COALESCE(c.booked, 0)) DESC,
-                      e.id
-             LIMIT $1"
-        ))
-        .bind(k)
-        .fetch_all(pool)
-        .await)
-    }
-
-    /// Sums over every event, in one statement (one snapshot). The casts keep Postgres's SUM
-    /// of BIGINT, a NUMERIC, an integer.
-    pub async fn event_totals(&self) -> Result<EventTotals, sqlx::Error> {
-        on_pool!(self, pool => sqlx::query_as(with_booked!(
-            "SELECT COUNT(*) AS events,
-                    CAST(COALESCE(SUM(e.capacity), 0) AS BIGINT) AS capacity,
-                    CAST(COALESCE(SUM(e.available), 0) AS BIGINT) AS available,
-                    CAST(COALESCE(SUM(c.booked), 0) AS BIGINT) AS booked,
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(c.booked, 0) > e.capacity
-                                           THEN COALESCE(c.booked, 0) - e.capacity ELSE 0 END), 0)
-                         AS BIGINT) AS oversold,
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(c.booked, 0) > e.capacity
-                                             OR e.available < 0
-                                             OR e.capacity - e.available <> COALESCE(c.booked, 0)
-                                           THEN 1 ELSE 0 END), 0) AS BIGINT) AS unclean_events",
-            ""
-        ))
-        .fetch_one(pool)
-        .await)
+    /// The `k` events most worth a metric series and the totals over every event, from one
+    /// snapshot (a read-only transaction). The series go to the most oversold first, then the
+    /// most lost updates, then the lowest ids (the seeded demo events).
+    ///
+    /// Only the events that can be anything but untouched and clean are read: those whose
+    /// counter moved (the partial index `events_touched`) and those with bookings. Every other
+    /// event has `available = capacity` and no booking, which is what the totals assume of it.
+    pub async fn overview(&self, k: i64) -> Result<(Vec<Event>, EventTotals), sqlx::Error> {
+        let k = k.max(0);
+        let (stats, touched, first): ((i64, i64), Vec<Event>, Vec<Event>) = on_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_snapshot()).await?;
+            let stats = sqlx::query_as("SELECT events, capacity FROM event_stats")
+                .fetch_one(&mut *tx)
+                .await?;
+            let touched = sqlx::query_as(select_events!(
+                "WHERE e.id IN (SELECT id FROM events WHERE available <> capacity
+                                UNION SELECT event_id FROM bookings)"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            let first = sqlx::query_as(select_events!("ORDER BY e.id LIMIT $1"))
+                .bind(k)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            (stats, touched, first)
+        });
+        let totals = EventTotals::of(stats, &touched);
+        Ok((worst(touched, first, k), totals))
     }
 
     /// Inserts `count` events named `{prefix}{n}` (n from 1), each with `capacity` tickets, in

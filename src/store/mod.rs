@@ -12,7 +12,7 @@
 //! concurrent (WAL), and a second instance over the same file still meets the busy handler.
 
 mod audit;
-mod bookings;
+pub(crate) mod bookings;
 mod connect;
 mod events;
 mod fenced;
@@ -22,7 +22,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use audit::Audit;
-pub(crate) use bookings::insert_booking;
+pub(crate) use bookings::{insert_booking, insert_bookings};
 pub use bookings::{Booking, NewBooking};
 pub use events::{Event, EventPage, EventTotals, MAX_PAGE};
 pub use fenced::FenceClaim;

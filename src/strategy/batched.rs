@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::store::{
-    held_seats_in, in_write_transaction, insert_booking, write_seats_in, Booking, NewBooking, Pool,
-    SeatWrite, Store,
+    held_seats_in, in_write_transaction, insert_bookings, write_seats_in, Booking, NewBooking,
+    Pool, SeatWrite, Store,
 };
 use crate::trace::Trace;
 
@@ -172,7 +172,8 @@ async fn write_batch(
     let traces = || batch.iter().map(|w| &w.trace);
     // The batch's window is its first request's: the lesson's pause, taken once per batch.
     let window = batch[0].race_window;
-    let ids = in_write_transaction!(store, tx => {
+    let backend = store.backend();
+    let written = in_write_transaction!(store, tx => {
         let available: Option<i64> = sqlx::query_scalar(select)
             .bind(event_id)
             .fetch_optional(&mut *tx)
@@ -193,19 +194,13 @@ async fn write_batch(
             .bind(event_id)
             .execute(&mut *tx)
             .await?;
-        let mut ids = Vec::with_capacity(granted);
-        for waiting in &batch[..granted] {
-            ids.push(insert_booking!(tx, waiting.booking)?);
-        }
+        let rows: Vec<NewBooking> = batch[..granted].iter().map(|w| w.booking.clone()).collect();
+        let written = insert_bookings!(tx, backend, &rows);
         tx.commit().await?;
         traces().take(granted).for_each(Trace::write_done);
-        ids
+        written
     });
-    batch
-        .iter()
-        .zip(ids)
-        .map(|(waiting, id)| Ok(waiting.booking.clone().written(&id)?))
-        .collect()
+    Ok(written)
 }
 
 /// A batch of seat bookings in one transaction under the event row's lock: each booking, in

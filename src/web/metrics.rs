@@ -108,7 +108,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 
     // Without the database there is no audit to report; the gauges above say why.
     if database_up {
-        let events = state.store().worst_events(EVENT_SERIES).await?;
+        let (events, totals) = state.store().overview(EVENT_SERIES).await?;
         let families: [(&str, &str, AuditNumber); 5] = [
             ("event_capacity", "Tickets the event was reset or created with", |a| a.capacity),
             ("event_available", "The event's available counter", |a| a.available),
@@ -131,7 +131,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             }
             registry.register(name, help, family);
         }
-        let totals = state.store().event_totals().await?;
         let sums: [(&str, &str, i64); 6] = [
             ("events", "Events in the database", totals.events),
             (
@@ -156,7 +155,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             ),
             (
                 "events_unclean",
-                "Events whose audit is not clean (oversold, lost updates or a negative counter)",
+                "Events whose audit is not clean (oversold, lost updates, a negative counter or a seat sold twice)",
                 totals.unclean_events,
             ),
         ];
