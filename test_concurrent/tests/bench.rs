@@ -160,6 +160,8 @@ async fn the_limits_the_waves_and_the_race_are_measured_in_the_same_run_and_agre
         "7",
         "--race-rounds",
         "3",
+        "--many-events",
+        "3000",
         "--json",
     ]
     .iter()
@@ -216,6 +218,27 @@ async fn the_limits_the_waves_and_the_race_are_measured_in_the_same_run_and_agre
     let audit = app.audit(wave_event).await;
     assert!(audit.clean && audit.booked == 7, "{audit:?}");
 
+    // The many events were in the lab while the routes were timed, and are gone again.
+    let many = &run["many_events"];
+    assert_eq!(many["inserted"], 3000, "{many}");
+    assert!(many["events"].as_i64().unwrap() >= 3000, "{many}");
+    let routes: Vec<&str> = many["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["route"].as_str().unwrap())
+        .collect();
+    assert_eq!(routes, ["/", "/events", "/metrics"]);
+    let total = app.get("/events").await.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    assert!(
+        total < 3000,
+        "the bench deleted the events it inserted: {total} left"
+    );
+
     assert_eq!(run["race"]["rounds"], 3);
     assert!(run["race"]["oversold_rounds"].as_u64().unwrap() <= 3);
     let targets = run["issue_targets"].as_array().unwrap();
@@ -230,6 +253,7 @@ async fn the_limits_the_waves_and_the_race_are_measured_in_the_same_run_and_agre
         "sold-out wave",
         "300 requests, 60 in flight, 7 tickets",
         "no-lock",
+        "GET /metrics",
     ] {
         assert!(
             whats.iter().any(|w| w.contains(part)),

@@ -23,7 +23,7 @@ use sqlx::{PgPool, SqlitePool};
 
 /// The lab's database, opened as the server opens it.
 #[derive(Clone)]
-enum Pool {
+pub(super) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -49,7 +49,7 @@ impl DbCell {
 }
 
 /// Opens `url` (sqlite:... or postgres://...) with a pool of `tasks` connections.
-async fn open(url: &str, tasks: usize) -> anyhow::Result<Pool> {
+pub(super) async fn open(url: &str, tasks: usize) -> anyhow::Result<Pool> {
     let size = u32::try_from(tasks.max(1)).unwrap_or(u32::MAX);
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let pool = PgPoolOptions::new()

@@ -17,6 +17,7 @@
 mod cell;
 mod database;
 mod events;
+mod many_events;
 mod render;
 mod seat_map;
 mod waves;
@@ -98,6 +99,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "K", default_value_t = 50,
           value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(0..=1000), |n| n as usize))]
     pub race_rounds: usize,
+
+    /// Events inserted into the lab's database (--database-url) while `/`, `GET /events` and
+    /// `/metrics` are timed again, then deleted (0 to 1000000; 0 for none).
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(i64).range(0..=1_000_000))]
+    pub many_events: i64,
 
     /// Which scenarios: hot (every client on one event with 1000000 tickets) and no-contention
     /// (each client on an event of its own).
@@ -304,6 +311,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         None
     };
 
+    let many_events = match (&args.database_url, args.many_events) {
+        (Some(url), count) if count > 0 => {
+            eprintln!("many events: timing /, GET /events and /metrics before and with {count} more events");
+            Some(many_events::measure(client.http(), &targets[0], url, count).await?)
+        }
+        _ => None,
+    };
+
     let run = Run {
         command: reproduce(&args, &targets),
         machine,
@@ -318,6 +333,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         ceiling: limits.ceiling,
         waves,
         race,
+        many_events,
         cells,
         skipped,
         unprotected,
@@ -607,6 +623,11 @@ fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
             defaults.wave_tickets as usize,
         ),
         ("--race-rounds", args.race_rounds, defaults.race_rounds),
+        (
+            "--many-events",
+            args.many_events as usize,
+            defaults.many_events as usize,
+        ),
     ] {
         if value != default {
             command.push_str(&format!(" {flag} {value}"));

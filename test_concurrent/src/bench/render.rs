@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::cell::{CellResult, Scenario};
 use super::database::DbCell;
+use super::many_events::ManyEvents;
 use super::waves::{CeilingCell, Race, Waves, TRIVIAL_ROUTE};
 
 /// A whole run: what was asked, where, and every cell.
@@ -34,6 +35,8 @@ pub struct Run {
     pub ceiling: Vec<CeilingCell>,
     pub waves: Option<Waves>,
     pub race: Option<Race>,
+    /// The polled routes with 100,000 events in the lab.
+    pub many_events: Option<ManyEvents>,
     pub cells: Vec<CellResult>,
     /// Strategies the server could not run here, with its reason (e.g. pg-advisory on SQLite).
     pub skipped: Vec<Skipped>,
@@ -90,6 +93,10 @@ enum Bound {
 
 /// The p99 the big wave must stay under.
 const WAVE_P99_MS: f64 = 2000.0;
+
+/// The most a polled route may answer, and how much slower than without the many events.
+const ROUTE_BYTES: usize = 1 << 20;
+const ROUTE_SLOWDOWN: f64 = 2.0;
 
 impl Run {
     fn cell(&self, strategy: &str, scenario: Scenario, concurrency: usize) -> Option<&CellResult> {
@@ -331,6 +338,26 @@ impl Run {
                 ),
             });
         }
+        if let Some(many) = &self.many_events {
+            for route in &many.routes {
+                rows.push(IssueTarget {
+                    what: format!(
+                        "{} events: GET {}, time / the lab's without them, size",
+                        thousands(many.events),
+                        route.route
+                    ),
+                    required: format!("≤ {}×, ≤ 1 MB", figure(ROUTE_SLOWDOWN)),
+                    measured: Some(format!(
+                        "{}×, {}",
+                        figure(route.ratio()),
+                        kilobytes(route.with_many_bytes)
+                    )),
+                    met: Some(
+                        route.ratio() <= ROUTE_SLOWDOWN && route.with_many_bytes <= ROUTE_BYTES,
+                    ),
+                });
+            }
+        }
         if let Some(race) = &self.race {
             rows.push(IssueTarget {
                 what: format!(
@@ -560,6 +587,17 @@ impl Run {
                 self.waves_table(waves).to_markdown()
             ));
         }
+        if let Some(many) = &self.many_events {
+            out.push_str(&format!(
+                "\n### {} events\n\n\
+                 The routes every poll reads, timed (median of 30 sequential GETs on the first \
+                 target) on the lab as it was, then with {} events inserted into its database in \
+                 one statement (deleted again afterwards).\n\n{}",
+                thousands(many.events),
+                thousands(many.inserted),
+                many_events_table(many).to_markdown()
+            ));
+        }
         out.push_str(&format!(
             "\n### Issue 12's targets\n\nRatios from this one run.\n\n{}",
             self.issue_table().to_markdown()
@@ -573,6 +611,49 @@ impl Run {
         }
         out
     }
+}
+
+fn many_events_table(many: &ManyEvents) -> Table {
+    let mut table = Table::new([
+        "route",
+        "before ms",
+        "before size",
+        "with them ms",
+        "with them size",
+        "ratio",
+    ]);
+    for route in &many.routes {
+        table.row([
+            format!("GET {}", route.route),
+            figure(route.before_ms),
+            kilobytes(route.before_bytes),
+            figure(route.with_many_ms),
+            kilobytes(route.with_many_bytes),
+            format!("{}×", figure(route.ratio())),
+        ]);
+    }
+    table
+}
+
+/// 100516 as "100,516".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// 22,400 bytes as "22.4 kB".
+fn kilobytes(bytes: usize) -> String {
+    format!("{:.1} kB", bytes as f64 / 1000.0)
 }
 
 /// "1 client", "16 clients".
@@ -637,6 +718,7 @@ mod tests {
             ceiling: vec![],
             waves: None,
             race: None,
+            many_events: None,
             cells: vec![
                 cell("no-lock", Scenario::Hot, 1, 1000.0, None),
                 cell("no-lock", Scenario::Hot, 16, 2000.0, None),
