@@ -21,8 +21,8 @@ Runs both benchmarks and rewrites BENCHMARKS.md and docs/bench/*.svg. Start the 
 Environment:
   APP_PORTS        the lab's app ports, as given to ./start.sh     (default 8080,8081)
   BENCH_SECONDS    seconds per strategy cell                        (default 3)
-  LOCK_SECONDS     seconds per lock-benchmark measurement           (default 2)
-  LOCK_ROUNDS      rounds of the lock benchmark                     (default 5)
+  LOCK_SECONDS     seconds per lock-benchmark measurement           (default 1)
+  LOCK_ROUNDS      rounds of the lock benchmark                     (default 10)
   REPORT           the report to rewrite                            (default BENCHMARKS.md)
   DATABASE_URL     the lab's database, as given to ./start.sh       (default sqlite://data/oversold.db)
 
@@ -53,7 +53,7 @@ command -v redis-server >/dev/null ||
 
 echo "==> the lock library against raw Redis and rslock"
 # A relative --report is taken from the workspace root (cargo runs a bench in its crate's directory).
-cargo bench -p oversold-lock --bench lock -- --seconds "${LOCK_SECONDS:-2}" --rounds "${LOCK_ROUNDS:-5}" --report "$REPORT"
+cargo bench -p oversold-lock --bench lock -- --seconds "${LOCK_SECONDS:-1}" --rounds "${LOCK_ROUNDS:-10}" --report "$REPORT"
 
 echo "==> every strategy against the lab at $targets"
 # The database's own limit is measured on the lab's database, the one start.sh opened.

@@ -106,7 +106,15 @@ async fn main() {
     let mut results: BTreeMap<(Config, usize), Vec<Measurement>> = BTreeMap::new();
     for round in 1..=args.rounds {
         for &config in &configs {
-            for (c, contender) in Contender::ALL.into_iter().enumerate() {
+            // Every other round in the opposite order (A B C, then C B A): on a machine whose
+            // load drifts, a contender measured always first or always last would carry the
+            // drift into every ratio; alternating cancels a steady drift across two rounds.
+            let mut order: Vec<(usize, Contender)> =
+                Contender::ALL.into_iter().enumerate().collect();
+            if round % 2 == 0 {
+                order.reverse();
+            }
+            for (c, contender) in order {
                 done += 1;
                 eprintln!(
                     "[{done}/{total}] round {round}: {contender}, {} node(s), {} task(s)",
@@ -285,7 +293,7 @@ fn render(
         "## The lock library against raw Redis and rslock\n\n\
          Reproduce: `{command}`\n\n\
          Machine: {machine}. Redis nodes: {nodes}. {rounds} round(s) of {secs} s per contender and \
-         configuration, contenders measured in turn within each round; the table shows each \
+         configuration, contenders measured in turn within each round (every other round in the opposite order, so a drifting load does not favour one); the table shows each \
          contender's median round. A cycle is one acquire and one release of a key of the task's \
          own (no contention). The raw cycle is the same two commands with nothing around them: \
          `SET key value NX PX ttl`, then the release script by EVALSHA, on every node in \
