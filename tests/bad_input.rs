@@ -213,6 +213,7 @@ on_every_database! {
             sweep.refused("POST", &format!("/reset/{id}"), None, Some(404)).await;
             sweep.refused("POST", &format!("/book-with-lock/{id}?race_window_ms=0"), None, Some(404)).await;
             sweep.refused("POST", &format!("/book/atomic/{id}"), None, Some(404)).await;
+            sweep.refused("POST", &format!("/book/atomic/{id}?race_window_ms=0"), None, Some(404)).await;
         }
         for id in ["99999999999999999999", "1.5", "1e3", "%00", "%EF%BC%91", "abc"] {
             sweep.refused("GET", &format!("/events/{id}"), None, Some(400)).await;

@@ -26,6 +26,10 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a pooled connection before lending it by default: a round trip
+                // to the server before every statement of a booking. A connection that broke
+                // fails its statement instead (one 500), and the pool replaces it.
+                .test_before_acquire(false)
                 .connect(url)
                 .await
                 .with_context(|| format!("could not connect to Postgres at {}", redact(url)))?;
@@ -51,6 +55,10 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(30))
+                // No ping before lending a connection (sqlx's default): on SQLite it is a trip
+                // through the connection's worker thread before every statement, and a file
+                // connection does not go stale.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("could not open the SQLite database {url}"))?;

@@ -66,7 +66,13 @@ pub struct UnknownEvent(pub i64);
 pub struct Store {
     pool: Pool,
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// Events seen to exist without a seat map, which they never gain: the check a plain
+    /// booking would otherwise make of every booking (see [`Store::check_booking_seats`]).
+    without_map: Arc<std::sync::RwLock<std::collections::HashSet<i64>>>,
 }
+
+/// Most events [`Store::remember_without_map`] keeps; past it the memory starts again.
+const WITHOUT_MAP_MOST: usize = 1_000_000;
 
 #[derive(Clone, Debug)]
 pub enum Pool {
@@ -106,7 +112,22 @@ impl Store {
         Store {
             pool,
             writers: Arc::default(),
+            without_map: Arc::default(),
         }
+    }
+
+    pub(crate) fn known_without_map(&self, event_id: i64) -> bool {
+        let known = self.without_map.read().unwrap_or_else(|p| p.into_inner());
+        known.contains(&event_id)
+    }
+
+    /// Remembers that `event_id` exists and has no seat map.
+    pub(crate) fn remember_without_map(&self, event_id: i64) {
+        let mut known = self.without_map.write().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= WITHOUT_MAP_MOST {
+            known.clear();
+        }
+        known.insert(event_id);
     }
 
     /// The pool itself, for code that needs one database's feature (or a test's own query).

@@ -289,6 +289,16 @@ impl Store {
         Ok(self.event(id).await?.expect("the event just inserted"))
     }
 
+    /// How many seats the event's map has (0 for plain tickets), `None` for an unknown event.
+    async fn seats_of_event(&self, event_id: i64) -> Result<Option<i64>, sqlx::Error> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM seats s WHERE s.event_id = e.id) FROM events e WHERE e.id = $1"
+        )
+        .bind(event_id)
+        .fetch_optional(pool)
+        .await)
+    }
+
     /// How many seats the event's map has: 0 for an event sold as plain tickets.
     pub async fn seat_count(&self, event_id: i64) -> Result<i64, sqlx::Error> {
         on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM seats WHERE event_id = $1")
@@ -306,11 +316,22 @@ impl Store {
         event_id: i64,
         seats: Option<&[String]>,
     ) -> Result<Option<Result<Vec<String>, SeatProblem>>, sqlx::Error> {
-        // A booking without seats costs this one indexed count; an unknown event is then the
-        // strategy's to answer, as it always was.
-        let has_map = self.seat_count(event_id).await? > 0;
-        if seats.is_some() && !has_map && self.read_available(event_id).await?.is_none() {
-            return Ok(None);
+        // A booking without seats of an event known to have no map costs nothing here: whether
+        // an event has a map is settled when it is created (its seats are written in the same
+        // transaction) and never changes. Otherwise one indexed count; an unknown event is then
+        // the strategy's to answer, as it always was.
+        if seats.is_none() && self.known_without_map(event_id) {
+            return Ok(Some(Ok(Vec::new())));
+        }
+        let Some(seat_count) = self.seats_of_event(event_id).await? else {
+            return match seats {
+                Some(_) => Ok(None),
+                None => Ok(Some(Ok(Vec::new()))),
+            };
+        };
+        let has_map = seat_count > 0;
+        if !has_map {
+            self.remember_without_map(event_id);
         }
         let seats = match (seats, has_map) {
             (None, false) => return Ok(Some(Ok(Vec::new()))),

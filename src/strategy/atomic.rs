@@ -1,7 +1,9 @@
 //! `atomic`: no lock at all; the decrement is one conditional UPDATE the database serialises.
 //!
-//! There is no read to go stale. The early read only answers "unknown" or "sold out" fast, and
-//! the race window sits before the write to keep timings comparable with the other strategies.
+//! There is no read to go stale. With a race window a read comes first and the window sits
+//! before the write, to keep timings comparable with the other strategies; without one the
+//! booking is the conditional UPDATE alone, and only a refused one reads (to tell "sold out"
+//! from "no such event").
 
 use crate::store::{in_write_transaction, insert_booking, Booking, SeatWrite};
 
@@ -24,9 +26,14 @@ pub async fn book(
     if !request.seats.is_empty() {
         return book_seats(context, &request).await;
     }
-    tickets_left(store.read_available(event_id).await?, event_id)?;
-    request.trace.read();
-    race_window(request.race_window).await;
+    // With a race window the read comes first, so the timeline compares with the other
+    // strategies' read, pause, write. Without one the conditional UPDATE is the whole decision,
+    // and a read before it would be a statement for nothing.
+    if !request.race_window.is_zero() {
+        tickets_left(store.read_available(event_id).await?, event_id)?;
+        request.trace.read();
+        race_window(request.race_window).await;
+    }
     let booking = context.new_booking(&request, StrategyName::Atomic, None);
     let trace = &request.trace;
     trace.write_started();
@@ -40,6 +47,9 @@ pub async fn book(
         .rows_affected();
         if taken == 0 {
             trace.write_done();
+            // No row changed: sold out, or no such event, which only a read can tell.
+            drop(tx);
+            tickets_left(store.read_available(event_id).await?, event_id)?;
             return Err(BookingError::SoldOut { event_id });
         }
         let id = insert_booking!(tx, booking)?;
