@@ -640,7 +640,7 @@ fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -676,6 +676,15 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
     use oversold_api::Tally;
+
+    #[test]
+    fn large_counts_are_grouped_in_thousands() {
+        assert_eq!(thousands(100_516), "100,516");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(-1_200), "-1,200");
+        assert_eq!(kilobytes(22_400), "22.4 kB");
+    }
 
     fn cell(
         strategy: &str,
