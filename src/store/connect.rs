@@ -37,7 +37,7 @@ impl Store {
                 .run(&pool)
                 .await
                 .context("could not migrate the Postgres database")?;
-            Store::new(Pool::Postgres(pool))
+            Store::new(Pool::Postgres(pool), None)
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("{url:?} is not a valid sqlite URL"))?
@@ -52,6 +52,12 @@ impl Store {
                         .with_context(|| format!("could not create {}", dir.display()))?;
                 }
             }
+            // Its own connection for writes (`Store::write_pool`), opened like the others.
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
+                .connect_lazy_with(options.clone());
             let pool = SqlitePoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(30))
@@ -66,7 +72,7 @@ impl Store {
                 .run(&pool)
                 .await
                 .context("could not migrate the SQLite database")?;
-            Store::new(Pool::Sqlite(pool))
+            Store::new(Pool::Sqlite(pool), Some(writer))
         } else {
             anyhow::bail!(
                 "DATABASE_URL {:?} is neither sqlite://... nor postgres://...",

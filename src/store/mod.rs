@@ -48,10 +48,16 @@ macro_rules! in_write_transaction {
     ($store:expr, $tx:ident => $body:expr) => {{
         let store: &$crate::store::Store = $store;
         let _one_writer = store.one_writer().await;
-        $crate::store::on_pool!(store, pool => {
-            let mut $tx = pool.begin_with(store.begin_write()).await?;
-            $body
-        })
+        match store.write_pool() {
+            $crate::store::Pool::Sqlite(pool) => {
+                let mut $tx = pool.begin_with(store.begin_write()).await?;
+                $body
+            }
+            $crate::store::Pool::Postgres(pool) => {
+                let mut $tx = pool.begin_with(store.begin_write()).await?;
+                $body
+            }
+        }
     }};
 }
 pub(crate) use in_write_transaction;
@@ -65,6 +71,11 @@ pub struct UnknownEvent(pub i64);
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// On SQLite, the one connection this instance writes on. Its writers take turns anyway
+    /// (`writers`), so one connection costs no concurrency, and it stays warm: sqlx lends a
+    /// pool's idle connections in turn, so with sixteen each write would wake a connection
+    /// thread that had gone to sleep. On Postgres the pool itself.
+    writer: Pool,
     writers: Arc<tokio::sync::Mutex<()>>,
     /// Events seen to exist without a seat map, which they never gain: the check a plain
     /// booking would otherwise make of every booking (see [`Store::check_booking_seats`]).
@@ -108,8 +119,9 @@ impl fmt::Display for Backend {
 }
 
 impl Store {
-    pub(crate) fn new(pool: Pool) -> Store {
+    pub(crate) fn new(pool: Pool, writer: Option<SqlitePool>) -> Store {
         Store {
+            writer: writer.map_or_else(|| pool.clone(), Pool::Sqlite),
             pool,
             writers: Arc::default(),
             without_map: Arc::default(),
@@ -135,6 +147,11 @@ impl Store {
         &self.pool
     }
 
+    /// Where [`in_write_transaction!`] writes: on SQLite this instance's one writer connection.
+    pub(crate) fn write_pool(&self) -> &Pool {
+        &self.writer
+    }
+
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
@@ -157,6 +174,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        on_pool!(self, pool => pool.close().await);
+        if let Pool::Sqlite(writer) = &self.writer {
+            writer.close().await;
+        }
     }
 }
