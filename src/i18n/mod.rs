@@ -92,8 +92,8 @@ impl Lang {
     }
 
     /// One argument, the common case, callable from a template without building a slice.
-    pub fn t1(&self, key: &str, name: &str, value: &dyn fmt::Display) -> String {
-        self.t_args(key, &[(name, value)])
+    pub fn t1(&self, key: &str, name: &str, value: impl fmt::Display) -> String {
+        self.t_args(key, &[(name, &value)])
     }
 
     /// Two arguments.
@@ -101,11 +101,11 @@ impl Lang {
         &self,
         key: &str,
         name: &str,
-        value: &dyn fmt::Display,
+        value: impl fmt::Display,
         name2: &str,
-        value2: &dyn fmt::Display,
+        value2: impl fmt::Display,
     ) -> String {
-        self.t_args(key, &[(name, value), (name2, value2)])
+        self.t_args(key, &[(name, &value), (name2, &value2)])
     }
 
     /// Whether the message `key` exists in this language (for text that has one only when a
@@ -127,13 +127,14 @@ impl Lang {
     }
 
     /// A whole number the language's way: `1,234,567` in English, `1.234.567` in Vietnamese.
-    pub fn number(&self, n: i64) -> String {
-        n.to_formatted_string(self.locale())
+    pub fn number(&self, n: impl Numeric) -> String {
+        (n.as_f64() as i64).to_formatted_string(self.locale())
     }
 
     /// A number with `places` decimals: `1,234.5` in English, `1.234,5` in Vietnamese (which
     /// groups thousands with "." and writes decimals after ",").
-    pub fn decimal(&self, x: f64, places: usize) -> String {
+    pub fn decimal(&self, x: impl Numeric, places: usize) -> String {
+        let x = x.as_f64();
         let fixed = format!("{:.*}", places, x.abs());
         let (whole, fraction) = fixed.split_once('.').unwrap_or((&fixed, ""));
         let whole: i64 = whole.parse().unwrap_or(0);
@@ -164,6 +165,29 @@ impl Lang {
             Lang::En => &Locale::en,
             Lang::Vi => &Locale::vi,
         }
+    }
+}
+
+/// A number a page shows, however a template holds it (askama hands over fields by reference,
+/// bindings of `if let` by double reference).
+pub trait Numeric {
+    fn as_f64(&self) -> f64;
+}
+
+macro_rules! numeric {
+    ($($t:ty),*) => {$(
+        impl Numeric for $t {
+            fn as_f64(&self) -> f64 {
+                *self as f64
+            }
+        }
+    )*};
+}
+numeric!(i64, i32, u64, u32, usize, f64, f32);
+
+impl<T: Numeric + ?Sized> Numeric for &T {
+    fn as_f64(&self) -> f64 {
+        (**self).as_f64()
     }
 }
 
@@ -213,7 +237,7 @@ mod tests {
 
     #[test]
     fn arguments_fill_placeables_without_isolation_marks() {
-        let text = Lang::En.t1("lang-switch-title", "name", &"Tiếng Việt");
+        let text = Lang::En.t1("lang-switch-title", "name", "Tiếng Việt");
         assert!(!text.contains('\u{2068}'), "{text:?}");
     }
 }

@@ -62,6 +62,52 @@ impl Dashboard {
         view::knobs_query(summary)
     }
 
+    /// The words `static/dashboard.js` shows, in the page's language, as the JSON of a data
+    /// block (never executed, so the CSP allows it). `{name}` marks where the script puts a value.
+    fn js_strings(&self) -> String {
+        let lang = &self.lang;
+        let mut strings = serde_json::Map::new();
+        for key in [
+            "event-negative-availability",
+            "event-lost-updates",
+            "event-clean",
+            "board-yes",
+            "board-no",
+            "js-live-paused",
+            "node-up",
+            "node-down",
+            "etcd-up-no-leader",
+            "etcd-is-leader",
+            "etcd-no-leader",
+            "redis-quorum-up",
+            "redis-no-quorum",
+            "js-every-instance",
+            "form-this-instance",
+        ] {
+            strings.insert(key.into(), lang.t(key).into());
+        }
+        let placeheld = [
+            ("event-oversold-by", vec!["n"]),
+            ("js-live-updated", vec!["time"]),
+            ("js-up-of", vec!["up", "total"]),
+            ("js-running", vec!["requests", "strategy", "where"]),
+            ("js-loading", vec!["id", "headline"]),
+        ];
+        for (key, names) in placeheld {
+            let marks: Vec<String> = names.iter().map(|n| format!("{{{n}}}")).collect();
+            let args: Vec<(&str, &dyn std::fmt::Display)> = names
+                .iter()
+                .zip(&marks)
+                .map(|(n, m)| (*n, m as &dyn std::fmt::Display))
+                .collect();
+            strings.insert(key.into(), lang.t_args(key, &args).into());
+        }
+        // "</script>" inside the data would end the block: JSON may write "<" as \u003c.
+        serde_json::Value::Object(strings)
+            .to_string()
+            .replace('<', "\\u003c")
+    }
+
     /// Where the quick buttons send: every instance when there are several, the two-instance
     /// lesson being the one a single process cannot fake.
     fn default_target(&self) -> &'static str {

@@ -4,6 +4,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::experiment::{timeline, Answer, Experiment, RunState, Summary, Tone, Verdict};
+use crate::i18n::Lang;
 use crate::store::{Audit, Event};
 use crate::strategy::{Defaults, Expected, Outcome, Registry, StrategyName};
 
@@ -119,16 +120,18 @@ impl EventRow {
         }
     }
 
-    pub fn verdict(&self) -> String {
+    /// The verdict in the page's language (`static/dashboard.js` words it the same way, from
+    /// the strings the page hands it).
+    pub fn verdict(&self, lang: &Lang) -> String {
         let a = &self.audit;
         if a.oversold > 0 {
-            format!("OVERSOLD by {}", a.oversold)
+            lang.t1("event-oversold-by", "n", lang.number(a.oversold))
         } else if a.negative_available {
-            "negative availability".to_string()
+            lang.t("event-negative-availability")
         } else if a.lost_updates {
-            "lost updates".to_string()
+            lang.t("event-lost-updates")
         } else {
-            "clean".to_string()
+            lang.t("event-clean")
         }
     }
 }

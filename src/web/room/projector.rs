@@ -71,6 +71,28 @@ impl Board {
         })
     }
 
+    /// The audit's figures in one line, in the board's language.
+    fn audit_line(&self, audit: &Audit) -> String {
+        let lang = &self.lang;
+        let lost = lang.t(if audit.lost_updates {
+            "board-yes"
+        } else {
+            "board-no"
+        });
+        let event = self.round.as_ref().map_or(0, |r| r.event_id);
+        lang.t_args(
+            "board-audit",
+            &[
+                ("event", &event),
+                ("booked", &lang.number(audit.booked)),
+                ("capacity", &lang.number(audit.capacity)),
+                ("available", &lang.number(audit.available)),
+                ("oversold", &lang.number(audit.oversold)),
+                ("lost", &lost),
+            ],
+        )
+    }
+
     /// The verdict's colour, from the audit alone.
     fn tone(&self) -> &'static str {
         match &self.audit {

@@ -1,0 +1,90 @@
+# The dashboard: status, the experiment form, history, events, strategies, Redis and etcd.
+dashboard-title = oversold: dashboard
+dashboard-status = Status
+dashboard-instance-on = Instance <strong>{ $instance }</strong> on <strong>{ $backend }</strong>,
+dashboard-no-peers = no other instance known (--peers).
+dashboard-peers = peers:
+dashboard-numbers-as-of-load = Numbers as of page load.
+dashboard-run-heading = Run an experiment
+dashboard-run-explain = Each run books an event of its own, made for it with the capacity you choose, so runs never mix; the server sends every request at once
+dashboard-run-spread = (spread over all instances if you ask)
+dashboard-run-verdict = , then reads the verdict from the database.
+dashboard-quick-no-lock = 10 requests, no lock
+dashboard-quick-redis = 10 requests, with a Redis lock
+form-strategy = Strategy
+form-needs-postgres = (needs Postgres)
+form-requests = Requests
+form-seats = Seats
+form-race-window = Race window (ms)
+form-ttl = Lock TTL (ms)
+form-seat-map = Seat map (0 = plain tickets)
+form-seats-per-request = Seats per request
+form-send-to = Send to
+form-this-instance = this instance
+form-all-instances = all { $count } instances
+form-run = Run experiment
+history-heading = History
+history-empty = No experiment yet: run one above. Every instance over this database shows the same history.
+history-caption = The latest experiments, newest first, on every instance over this database.
+history-col-run = Run
+history-col-time = Time
+history-experiment = experiment { $id }
+history-settings = { $requests } req · { $capacity } { $capacity ->
+    [1] seat
+   *[other] seats
+}
+history-booked = booked { $booked }
+cost-caption = <strong>The cost of protection.</strong> Time for the same fight under each strategy (shorter is cheaper), with its verdict: hatched red oversold, dotted amber disturbed or no booking, solid green correct.
+events-heading = Events
+events-caption = The shared events that the API and <code>test_concurrent</code> book (experiments make their own). Every number is read from the database (the audit), not from HTTP responses.
+events-col-event = Event
+events-col-left = Left
+events-new-capacity = New capacity for { $name }
+events-reset = Reset
+events-reset-all = Reset every event
+events-new-session = New session: reset every event, clear the history
+events-admin-note = When the server has an admin token, resets and experiments need it: <a href="/ui/login">admin sign-in and sign-out</a>.
+strategies-heading = The strategies
+strategies-intro = What each one does, what it should end in, and what it last did here.
+strategies-needs-postgres = (needs Postgres)
+strategies-last-run = Last run here:
+strategies-last-requests = { $requests } requests
+redis-heading = Redis nodes
+redis-up = <strong data-field="nodes-up">{ $up } of { $total }</strong> up
+redis-quorum-up = quorum is up
+redis-col-node = Node
+redis-single-node = (single-node lock)
+node-up = up
+terminal-heading = From a terminal
+terminal-intro = The same fight from a shell, with the binary <code>./start.sh</code> built:
+history-col-strategy = Strategy
+history-col-settings = Settings
+history-col-verdict = Verdict
+events-col-seats = Seats
+events-col-booked = Booked
+events-col-verdict = Verdict
+events-col-reset = Reset
+redis-needs = Redlock needs { $quorum }:
+redis-no-quorum = NO QUORUM
+redis-col-state = State
+redis-col-ping = Ping
+node-down = down
+etcd-heading = etcd members
+etcd-up = <strong data-field="etcd-up">{ $up } of { $total }</strong> up
+etcd-majority = a majority is { $quorum }:
+etcd-leader = leader:
+etcd-no-leader = none
+etcd-col-member = Member
+etcd-col-status = Status call
+etcd-is-leader = (leader)
+etcd-up-no-leader = up, no leader
+event-oversold-by = OVERSOLD by { $n }
+event-negative-availability = negative availability
+event-lost-updates = lost updates
+event-clean = clean
+js-live-paused = Live updates paused: this instance does not answer.
+js-live-updated = Live: updated { $time }.
+js-up-of = { $up } of { $total }
+js-every-instance = every instance
+js-running = Running { $requests } requests with { $strategy } on { $where }…
+js-loading = Experiment { $id }: { $headline }. Loading the timeline…
