@@ -187,3 +187,22 @@ on_every_database! {
         assert!(after.contains(r#"<html lang="en">"#));
     }
 }
+
+on_every_database! {
+    async fn an_error_message_speaks_the_request_language_and_keeps_its_code(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let url = format!("{}/events/999999", app.address);
+        let english: serde_json::Value = client().get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(english["error"], "not_found");
+        let detail = english["message"].as_str().unwrap().to_string();
+        assert!(!detail.is_empty());
+
+        let answer = client().get(&url).header("accept-language", "vi-VN,vi;q=0.9").send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 404);
+        let vietnamese: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(vietnamese["error"], "not_found", "the code never changes");
+        let message = vietnamese["message"].as_str().unwrap();
+        assert!(message.starts_with("Không có sự kiện"), "{message}");
+        assert!(message.ends_with(&format!("({detail})")), "the detail stays: {message}");
+    }
+}

@@ -82,10 +82,15 @@ impl Lang {
         let args: HashMap<Cow<'static, str>, FluentValue> = args
             .iter()
             .map(|(name, value)| {
-                (
-                    Cow::Owned(name.to_string()),
-                    FluentValue::from(value.to_string()),
-                )
+                let text = value.to_string();
+                // A plain integer goes in as a number, so that plural variants (`[1] seat`)
+                // select on it; anything else (a number already grouped the language's way, a
+                // name) is text.
+                let value = match text.parse::<i64>() {
+                    Ok(n) => FluentValue::from(n),
+                    Err(_) => FluentValue::from(text),
+                };
+                (Cow::Owned(name.to_string()), value)
             })
             .collect();
         self.lookup(key, Some(&args))
@@ -239,5 +244,7 @@ mod tests {
     fn arguments_fill_placeables_without_isolation_marks() {
         let text = Lang::En.t1("lang-switch-title", "name", "Tiếng Việt");
         assert!(!text.contains('\u{2068}'), "{text:?}");
+        assert_eq!(Lang::En.t1("verdict-seats", "n", 1), "1 seat");
+        assert_eq!(Lang::En.t1("verdict-seats", "n", 12), "12 seats");
     }
 }

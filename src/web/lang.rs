@@ -136,6 +136,65 @@ pub async fn remember(
     Ok(response)
 }
 
+/// Middleware: the `message` of a JSON error (`{"error": code, "message": text}`) in the
+/// request's language. English, the default, is left exactly as the handler wrote it, so the
+/// API and its clients see no change; for Vietnamese the message becomes the sentence
+/// `error-<code>` of `errors.ftl`, followed by the English detail in brackets (it names the seat,
+/// the range or the event that the general sentence cannot). The `error` code never changes.
+pub async fn localize_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let lang = negotiate(req.request());
+    let response = next.call(req).await?;
+    let is_json_error = (response.status().is_client_error()
+        || response.status().is_server_error())
+        && response
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if lang == Lang::En || !is_json_error {
+        return Ok(response.map_into_boxed_body());
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return Ok(ServiceResponse::new(
+                request,
+                head.set_body(actix_web::body::BoxBody::new(())),
+            ))
+        }
+    };
+    let localized = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|mut json| {
+            let code = json.get("error")?.as_str()?.replace('_', "-");
+            let key = format!("error-{code}");
+            if !lang.has(&key) {
+                return None;
+            }
+            let detail = json.get("message").and_then(|m| m.as_str()).unwrap_or("");
+            let message = if detail.is_empty() {
+                lang.t(&key)
+            } else {
+                format!("{} ({detail})", lang.t(&key))
+            };
+            json["message"] = message.into();
+            serde_json::to_vec(&json).ok()
+        });
+    let body = match localized {
+        Some(body) => actix_web::body::BoxBody::new(body),
+        None => actix_web::body::BoxBody::new(bytes),
+    };
+    let mut head = head.set_body(body);
+    // The length changed with the words.
+    head.headers_mut()
+        .remove(actix_web::http::header::CONTENT_LENGTH);
+    Ok(ServiceResponse::new(request, head))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

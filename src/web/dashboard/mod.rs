@@ -47,6 +47,8 @@ pub struct Dashboard {
     history: Vec<Summary>,
     /// The cost chart's SVG, once two strategies ran the same fight.
     cost: Option<String>,
+    /// Room mode (`--public-url` set): the join link and its QR code, for the room to scan.
+    join: Option<(String, String)>,
 }
 
 impl Dashboard {
@@ -60,6 +62,62 @@ impl Dashboard {
 
     fn knobs_of(&self, summary: &Summary) -> String {
         view::knobs_query(summary)
+    }
+
+    /// The audit's figures under a run's banner.
+    fn audit_line(&self, audit: &crate::store::Audit) -> String {
+        let lang = &self.lang;
+        let lost = lang.t(if audit.lost_updates {
+            "board-yes"
+        } else {
+            "board-no"
+        });
+        lang.t_args(
+            "experiment-audit",
+            &[
+                ("booked", &lang.number(audit.booked)),
+                ("available", &lang.number(audit.available)),
+                ("oversold", &lang.number(audit.oversold)),
+                ("lost", &lost),
+            ],
+        )
+    }
+
+    /// What a running run is, while its banner waits for the audit.
+    fn running_detail(&self, summary: &Summary) -> String {
+        let lang = &self.lang;
+        lang.t_args(
+            "experiment-running-detail",
+            &[
+                ("requests", &lang.number(summary.requests)),
+                (
+                    "seats",
+                    &lang.t1("verdict-seats", "n", lang.number(summary.capacity)),
+                ),
+                ("window", &lang.number(summary.race_window_ms)),
+            ],
+        )
+    }
+
+    /// A finished run's knobs and timings in one sentence.
+    fn knobs_line(&self, summary: &Summary) -> String {
+        let lang = &self.lang;
+        lang.t_args(
+            "experiment-knobs",
+            &[
+                ("requests", &lang.number(summary.requests)),
+                (
+                    "seats",
+                    &lang.t1("verdict-seats", "n", lang.number(summary.capacity)),
+                ),
+                ("event", &summary.event_id),
+                ("window", &lang.number(summary.race_window_ms)),
+                ("ttl", &lang.number(summary.ttl_ms)),
+                ("targets", &targets(summary)),
+                ("duration", &lang.decimal(summary.duration_ms, 0)),
+                ("throughput", &lang.decimal(summary.throughput(), 0)),
+            ],
+        )
     }
 
     /// The words `static/dashboard.js` shows, in the page's language, as the JSON of a data
@@ -123,6 +181,7 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<FormQuery>,
     lang: PageLang,
+    req: actix_web::HttpRequest,
 ) -> Result<Dashboard, ApiError> {
     // The events the runs made for themselves are the history's, not the table's; and the
     // first page only, as `GET /events` (which the page polls) answers it: a lab with 100,000
@@ -146,6 +205,7 @@ pub async fn page(
         ),
         None => None,
     };
+    let rounds = crate::room::storage::round_events(state.store()).await?;
     let peers = state.experiments.peers().to_vec();
     let form = FormValues::new(
         &query,
@@ -157,7 +217,17 @@ pub async fn page(
         lang,
         instance: state.instance().to_string(),
         backend: state.store().backend().to_string(),
-        events: events.into_iter().map(EventRow::new).collect(),
+        events: events
+            .into_iter()
+            .map(|event| {
+                let round = rounds.iter().find(|(e, _)| *e == event.id).map(|(_, r)| *r);
+                EventRow {
+                    round,
+                    ..EventRow::new(event)
+                }
+            })
+            .collect(),
+        join: room_join(&state, &req),
         nodes_up: nodes.iter().filter(|n| n.up).count(),
         nodes,
         quorum: state.booking.redlock.quorum(),
@@ -179,6 +249,18 @@ pub async fn page(
         }),
         history,
     })
+}
+
+/// The join link and QR code, when the server runs in room mode (a public URL is set).
+fn room_join(state: &AppState, req: &actix_web::HttpRequest) -> Option<(String, String)> {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())?;
+    let url = crate::web::room::qr::join_url(state, req);
+    let svg = crate::web::room::qr::svg_of(&url);
+    Some((url, svg))
 }
 
 pub async fn stylesheet() -> HttpResponse {

@@ -98,6 +98,8 @@ pub fn knobs_query(summary: &Summary) -> String {
 pub struct EventRow {
     pub event: Event,
     pub audit: Audit,
+    /// The room round that made the event, if one did.
+    pub round: Option<i64>,
 }
 
 impl EventRow {
@@ -105,6 +107,7 @@ impl EventRow {
         EventRow {
             audit: event.audit(),
             event,
+            round: None,
         }
     }
 

@@ -1,0 +1,25 @@
+# One experiment on the dashboard: its heading, audit, figures and table of answers.
+experiment-heading = Experiment { $id }:
+experiment-is-running = is running
+experiment-running-detail = { $requests } requests at { $seats }, race window { $window } ms. This page shows the result as soon as the audit is in.
+experiment-verdict-label = Verdict:
+experiment-audit = Audit: booked { $booked } · available { $available } · oversold { $oversold } · lost updates { $lost }
+experiment-seat-map-caption = The run's seat map, from booking_seats: white free, blue booked once, red sold twice (hover a seat for who holds it).
+experiment-timeline-caption = One row per request, sorted by when it got the lock (or read without one); time runs left to right from the first request sent. The hatched red band marks moments when two or more requests held the lock, or sat between read and write with nothing to stop a stale write. Fencing tokens are numbered by age (#1 is the oldest); hover one for its value.
+experiment-timeline-download = Download the timeline (SVG)
+experiment-knobs = { $requests } requests at { $seats } (event { $event }, made for this run), race window { $window } ms, TTL { $ttl } ms, sent to { $targets }; all answered in { $duration } ms ({ $throughput } requests/s).
+experiment-answers = Answers:
+experiment-link = Link to these settings
+experiment-why = Why
+experiment-does-this = does this
+experiment-every-request = Every request ({ $count })
+experiment-rows-caption = What each request got back, with the server's own timings (ms since it took the request).
+experiment-fencing-token = fencing token { $value }
+col-instance = Instance
+col-answer = Answer
+col-latency = Latency
+col-lock-wait = Lock wait
+col-token = Token
+col-lock-held = Lock held
+col-write = Write
+col-lock-ended = Lock ended

@@ -1,0 +1,25 @@
+# Một thí nghiệm trên bảng điều khiển: tiêu đề, kiểm toán, số liệu và bảng các câu trả lời.
+experiment-heading = Thí nghiệm { $id }:
+experiment-is-running = đang chạy
+experiment-running-detail = { $requests } yêu cầu cho { $seats }, cửa sổ tranh chấp { $window } ms. Trang này sẽ hiện kết quả ngay khi có kiểm toán.
+experiment-verdict-label = Kết luận:
+experiment-audit = Kiểm toán: đã đặt { $booked } · còn lại { $available } · bán vượt { $oversold } · mất cập nhật { $lost }
+experiment-seat-map-caption = Sơ đồ chỗ ngồi của lần chạy, lấy từ booking_seats: trắng là còn trống, xanh là đặt một lần, đỏ là bán hai lần (di chuột lên một chỗ để xem ai đang giữ).
+experiment-timeline-caption = Mỗi yêu cầu một hàng, xếp theo lúc nó lấy được khóa (hoặc lúc đọc khi không có khóa); thời gian chạy từ trái sang phải, tính từ yêu cầu đầu tiên được gửi. Dải đỏ gạch chéo đánh dấu những lúc có từ hai yêu cầu trở lên cùng giữ khóa, hoặc cùng nằm giữa lúc đọc và lúc ghi mà không có gì ngăn một lần ghi cũ. Fencing token được đánh số theo tuổi (#1 là cũ nhất); di chuột lên để xem giá trị.
+experiment-timeline-download = Tải dòng thời gian (SVG)
+experiment-knobs = { $requests } yêu cầu cho { $seats } (sự kiện { $event }, tạo riêng cho lần chạy này), cửa sổ tranh chấp { $window } ms, TTL { $ttl } ms, gửi đến { $targets }; tất cả được trả lời trong { $duration } ms ({ $throughput } yêu cầu/giây).
+experiment-answers = Câu trả lời:
+experiment-link = Liên kết tới các thiết lập này
+experiment-why = Vì sao
+experiment-does-this = lại cho kết quả này
+experiment-every-request = Mọi yêu cầu ({ $count })
+experiment-rows-caption = Mỗi yêu cầu nhận lại gì, kèm thời gian do chính máy chủ đo (ms kể từ lúc nhận yêu cầu).
+experiment-fencing-token = fencing token { $value }
+col-instance = Phiên bản
+col-answer = Câu trả lời
+col-latency = Độ trễ
+col-lock-wait = Chờ khóa
+col-token = Token
+col-lock-held = Giữ khóa
+col-write = Ghi
+col-lock-ended = Khóa kết thúc
