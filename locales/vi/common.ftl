@@ -2,7 +2,7 @@
 tagline = mười yêu cầu, một vé: xem cuộc đua, rồi chặn nó lại
 nav-present = Chế độ trình chiếu
 nav-room = Phòng
-nav-login = Quản trị viên đăng nhập
+nav-login = Đăng nhập quản trị
 nav-dashboard = Bảng điều khiển
 lang-switch-label = Ngôn ngữ
 lang-switch-title = Đọc trang này bằng { $name }
