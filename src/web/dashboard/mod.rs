@@ -64,6 +64,23 @@ impl Dashboard {
         view::knobs_query(summary)
     }
 
+    /// A word of a strategy's expected row ("one instance", "safe", ...) in the page's language:
+    /// the message `expect-<the English words, dashed>`.
+    fn expect_word(&self, english: &str) -> String {
+        let slug: String = english
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
+        self.lang.t(&format!("expect-{}", slug.join("-")))
+    }
+
     /// The audit's figures under a run's banner.
     fn audit_line(&self, audit: &crate::store::Audit) -> String {
         let lang = &self.lang;
