@@ -177,12 +177,18 @@ pub struct ExperimentView {
 }
 
 impl ExperimentView {
+    /// The view in English (the presenter's, until it speaks both languages).
     pub fn new(experiment: Experiment) -> ExperimentView {
+        ExperimentView::new_in(experiment, Lang::En)
+    }
+
+    /// The view with its timeline worded in `lang`.
+    pub fn new_in(experiment: Experiment, lang: Lang) -> ExperimentView {
         let strategy = &experiment.summary.strategy.parse::<StrategyName>().ok();
         ExperimentView {
             description: strategy.map_or("", Registry::description),
             tally: experiment.tally(),
-            timeline: timeline::svg_named(
+            timeline: timeline::svg_in(
                 &experiment.answers,
                 strategy.is_some_and(Registry::checks_its_write),
                 match strategy {
@@ -190,6 +196,7 @@ impl ExperimentView {
                     Some(StrategyName::Etcd) => "etcd revision (fencing token)",
                     _ => "fencing token",
                 },
+                lang,
             ),
             rows: {
                 let mut tokens: Vec<i64> = experiment
