@@ -11,6 +11,22 @@
   const HEALTH_EVERY_MS = 5000;
   let running = false;
 
+  // Every word this script shows comes from the page, in the page's language: the JSON data block
+  // #i18n, rendered by the server from the same Fluent messages as the page. `{name}` in a string
+  // is where a value goes. Numbers and times are written the page language's way.
+  const block = document.getElementById("i18n");
+  const WORDS = block ? JSON.parse(block.textContent) : {};
+  const LANG = document.documentElement.lang || "en";
+  const NUMBER = new Intl.NumberFormat(LANG);
+  const DECIMAL = new Intl.NumberFormat(LANG, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  function t(key, values) {
+    let text = WORDS[key] || key;
+    for (const [name, value] of Object.entries(values || {})) {
+      text = text.split(`{${name}}`).join(String(value));
+    }
+    return text;
+  }
+
   // Every request the page makes goes through here, so that a header (an admin token, say)
   // can be added in one place. Resolves to {ok, status, data}; data is the parsed JSON or null.
   async function request(method, url, body) {
@@ -42,10 +58,10 @@
 
   // The same words and colours as the server-rendered table (EventRow::verdict).
   function verdict(audit) {
-    if (audit.oversold > 0) return ["bad", `OVERSOLD by ${audit.oversold}`];
-    if (audit.negative_available) return ["bad", "negative availability"];
-    if (audit.lost_updates) return ["warn", "lost updates"];
-    return ["good", "clean"];
+    if (audit.oversold > 0) return ["bad", t("event-oversold-by", { n: NUMBER.format(audit.oversold) })];
+    if (audit.negative_available) return ["bad", t("event-negative-availability")];
+    if (audit.lost_updates) return ["warn", t("event-lost-updates")];
+    return ["good", t("event-clean")];
   }
 
   function setText(scope, field, text) {
@@ -68,18 +84,18 @@
         const row = document.querySelector(`tr[data-event-id="${event.id}"]`);
         if (!row) continue;
         const a = event.audit;
-        setText(row, "capacity", a.capacity);
-        setText(row, "available", a.available);
-        setText(row, "booked", a.booked);
-        setText(row, "oversold", a.oversold);
-        setText(row, "lost_updates", a.lost_updates ? "yes" : "no");
+        setText(row, "capacity", NUMBER.format(a.capacity));
+        setText(row, "available", NUMBER.format(a.available));
+        setText(row, "booked", NUMBER.format(a.booked));
+        setText(row, "oversold", NUMBER.format(a.oversold));
+        setText(row, "lost_updates", t(a.lost_updates ? "board-yes" : "board-no"));
         const [tone, words] = verdict(a);
         const badge = setText(row, "verdict", words);
         if (badge) badge.className = `verdict ${tone}`;
       }
-      showLive(`Live: updated ${new Date().toLocaleTimeString()}.`, false);
+      showLive(t("js-live-updated", { time: new Date().toLocaleTimeString(LANG) }), false);
     } catch (_) {
-      showLive("Live updates paused: this instance does not answer.", true);
+      showLive(t("js-live-paused"), true);
     }
   }
 
@@ -98,15 +114,15 @@
       if (!row) return;
       const badge = row.querySelector('[data-field="state"] .verdict');
       if (badge) {
-        badge.textContent = node.up ? "up" : "down";
+        badge.textContent = t(node.up ? "node-up" : "node-down");
         badge.className = `verdict ${node.up ? "good" : "bad"}`;
       }
-      setText(row, "ping", node.up && node.latency_ms != null ? `${node.latency_ms.toFixed(1)} ms` : "–");
+      setText(row, "ping", node.up && node.latency_ms != null ? `${DECIMAL.format(node.latency_ms)} ms` : "–");
     });
     const quorum = document.getElementById("quorum");
     if (quorum) {
-      setText(quorum, "nodes-up", `${redis.up} of ${redis.nodes.length}`);
-      setText(quorum, "quorum", redis.quorum_up ? "quorum is up" : "NO QUORUM");
+      setText(quorum, "nodes-up", t("js-up-of", { up: redis.up, total: redis.nodes.length }));
+      setText(quorum, "quorum", t(redis.quorum_up ? "redis-quorum-up" : "redis-no-quorum"));
       quorum.className = redis.quorum_up ? "good" : "bad";
     }
   }
@@ -120,17 +136,17 @@
       const badge = row.querySelector('[data-field="state"] .verdict');
       if (badge) {
         const good = member.up && member.has_leader;
-        badge.textContent = !member.up ? "down" : member.has_leader ? "up" : "up, no leader";
+        badge.textContent = t(!member.up ? "node-down" : member.has_leader ? "node-up" : "etcd-up-no-leader");
         badge.className = `verdict ${good ? "good" : "bad"}`;
       }
-      setText(row, "role", member.is_leader ? "(leader)" : "");
-      setText(row, "ping", member.up && member.latency_ms != null ? `${member.latency_ms.toFixed(1)} ms` : "–");
+      setText(row, "role", member.is_leader ? t("etcd-is-leader") : "");
+      setText(row, "ping", member.up && member.latency_ms != null ? `${DECIMAL.format(member.latency_ms)} ms` : "–");
     });
     const quorum = document.getElementById("etcd-quorum");
     if (quorum) {
-      setText(quorum, "etcd-up", `${etcd.up} of ${etcd.members.length}`);
-      setText(quorum, "etcd-quorum", etcd.quorum_up ? "quorum is up" : "NO QUORUM");
-      setText(quorum, "etcd-leader", etcd.leader || "none");
+      setText(quorum, "etcd-up", t("js-up-of", { up: etcd.up, total: etcd.members.length }));
+      setText(quorum, "etcd-quorum", t(etcd.quorum_up ? "redis-quorum-up" : "redis-no-quorum"));
+      setText(quorum, "etcd-leader", etcd.leader || t("etcd-no-leader"));
       quorum.className = etcd.quorum_up ? "good" : "bad";
     }
   }
@@ -171,14 +187,14 @@
     if (experiment) {
       running = true;
       buttons.forEach((b) => (b.disabled = true));
-      const where = body.target === "all" ? "every instance" : "this instance";
-      say(`Running ${body.requests || 10} requests with ${body.strategy} on ${where}…`, "running");
+      const where = t(body.target === "all" ? "js-every-instance" : "form-this-instance");
+      say(t("js-running", { requests: NUMBER.format(body.requests || 10), strategy: body.strategy, where }), "running");
     }
     try {
       const data = await api("POST", url, Object.keys(body).length ? body : undefined);
       if (experiment) {
         // The buttons stay disabled: the page is about to show the result.
-        say(`Experiment ${data.id}: ${data.verdict.headline}. Loading the timeline…`, data.verdict.tone);
+        say(t("js-loading", { id: data.id, headline: data.verdict.headline }), data.verdict.tone);
         showExperiment(data);
         return;
       }

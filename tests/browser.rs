@@ -445,3 +445,80 @@ async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector
     }
     browser.close().await;
 }
+
+/// The Vietnamese dashboard after a run, on a wide screen, the projector's 853 px and a phone,
+/// and the Vietnamese join page on a 390 × 844 phone: the words are Vietnamese (longer than the
+/// English), and nothing scrolls sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_and_the_join_page_read_in_vietnamese_and_fit_a_phone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .post(
+            "/experiments",
+            Some(serde_json::json!({"strategy": "no-lock", "requests": 10, "capacity": 1, "race_window_ms": 300})),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let dashboard = format!("{}/?lang=vi", app.address);
+
+    let wide = browser_with_viewport(1280, 1100).await;
+    wide.client.goto(&dashboard).await.unwrap();
+    let lang = js(&wide.client, "return document.documentElement.lang").await;
+    assert_eq!(lang, "vi");
+    let headline = text(&wide.client, "#verdict .headline").await;
+    assert!(headline.starts_with("BÁN VƯỢT"), "{headline}");
+    assert_eq!(text(&wide.client, "#run-button").await, "Chạy thí nghiệm");
+    // The script's live line comes from the page's Vietnamese words too.
+    wait_for_text(&wide.client, "#live-status", |t| {
+        t.starts_with("Trực tiếp: cập nhật")
+    })
+    .await;
+    assert_fits_sideways(&wide.client, "the Vietnamese dashboard").await;
+    save_screenshot(&wide.client, "dashboard-vi.png").await;
+    wide.close().await;
+
+    for (width, height, name) in [
+        (853, 480, "dashboard-vi-853.png"),
+        (390, 844, "dashboard-vi-phone.png"),
+    ] {
+        let browser = browser_with_viewport(width, height).await;
+        // The cookie the first visit set is the browser's; this one is new, so ask again.
+        browser.client.goto(&dashboard).await.unwrap();
+        assert_fits_sideways(
+            &browser.client,
+            &format!("the Vietnamese dashboard at {width} px"),
+        )
+        .await;
+        save_screenshot(&browser.client, name).await;
+        browser.close().await;
+    }
+
+    let phone = browser_with_viewport(390, 844).await;
+    let client = &phone.client;
+    client
+        .goto(&format!("{}/join?lang=vi", app.address))
+        .await
+        .unwrap();
+    assert_eq!(text(client, "#join-button").await, "Tham gia");
+    assert_eq!(
+        text(client, "label[for=name]").await,
+        "Tên của bạn, như cả phòng sẽ thấy"
+    );
+    assert_fits_sideways(client, "the Vietnamese join page").await;
+    save_screenshot(client, "join-vi-phone.png").await;
+    // Joined, without ?lang: the cookie keeps it Vietnamese.
+    let name = client.find(Locator::Css("#name")).await.unwrap();
+    name.send_keys("Lan").await.unwrap();
+    client
+        .find(Locator::Css("#join-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let waiting = wait_for_text(client, "#wait", |t| !t.is_empty()).await;
+    assert!(waiting.starts_with("Chờ người hướng dẫn"), "{waiting}");
+    assert_fits_sideways(client, "the Vietnamese join page, joined").await;
+    save_screenshot(client, "join-vi-phone-joined.png").await;
+    phone.close().await;
+}

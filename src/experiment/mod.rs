@@ -99,6 +99,11 @@ pub struct Summary {
 
 impl Summary {
     /// Bookings answered per second, over the whole run.
+    /// The run's banner in `lang` (the stored `verdict` is the English one the API carries).
+    pub fn verdict_in(&self, lang: &crate::i18n::Lang) -> Verdict {
+        Verdict::for_run_in(&self.audit, self.state, self.interference, *lang)
+    }
+
     pub fn throughput(&self) -> f64 {
         if self.duration_ms <= 0.0 {
             return 0.0;

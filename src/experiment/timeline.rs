@@ -14,6 +14,7 @@
 //! the legend lists exactly the marks the picture uses. Fencing tokens are shown by age (#1 is
 //! the oldest), their value on hover.
 
+use crate::i18n::Lang;
 use askama::Template;
 
 use super::Answer;
@@ -60,7 +61,12 @@ impl Mark {
         Mark::Overlap,
     ];
 
-    /// The legend's words for the mark.
+    /// The legend's words for the mark in `lang` (`timeline-<key>` of `experiment.ftl`).
+    pub fn label_in(self, lang: Lang) -> String {
+        lang.t(&format!("timeline-{}", self.key()))
+    }
+
+    /// The legend's words for the mark, in English.
     pub fn label(self) -> &'static str {
         match self {
             Mark::InFlight => "request sent → answered",
@@ -185,6 +191,8 @@ struct Picture {
 
 struct Key {
     mark: Mark,
+    /// The mark's words in the picture's language.
+    label: String,
     x: f64,
     y: f64,
 }
@@ -270,6 +278,16 @@ pub fn svg(answers: &[Answer], checked_write: bool) -> String {
 /// [`svg`], with the fencing token named for what it is: etcd's token is the lock key's
 /// revision, and its hover says so.
 pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &'static str) -> String {
+    svg_in(answers, checked_write, token_name, Lang::En)
+}
+
+/// [`svg_named`] with the legend, the band's label and the description in `lang`.
+pub fn svg_in(
+    answers: &[Answer],
+    checked_write: bool,
+    token_name: &'static str,
+    lang: Lang,
+) -> String {
     let mut rows: Vec<Row> = answers.iter().map(Row::new).collect();
     rows.sort_by(|a, b| a.key().total_cmp(&b.key()));
     let span = rows.iter().map(|r| r.end).fold(1.0, f64::max) * 1.02;
@@ -304,7 +322,7 @@ pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &'static s
     if !overlaps.is_empty() {
         used.push(Mark::Overlap);
     }
-    let legend = legend(&used);
+    let legend = legend(&used, lang);
     let legend_bottom = legend.last().map_or(0.0, |k| k.y + 8.0);
     // The band's label gets a line of its own between the legend and the axis labels.
     let label_line = if most >= 2 { LEGEND_ROW } else { 0.0 };
@@ -325,7 +343,7 @@ pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &'static s
     let band_label = (most >= 2).then(|| Label {
         x: px(scale.x(overlaps.first().map_or(0.0, |o| o.0)) + 4.0),
         y: px(legend_bottom + FONT),
-        text: format!("{most} in the critical section at once"),
+        text: lang.t1("timeline-band", "most", most),
     });
     let mut ticks = Vec::new();
     let mut t = 0.0;
@@ -340,8 +358,8 @@ pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &'static s
         width: WIDTH,
         height: px(height),
         font: FONT,
-        title: format!("Timeline of {} requests", rows.len()),
-        desc: describe(&rows, most),
+        title: lang.t1("timeline-title", "requests", rows.len()),
+        desc: describe(&rows, most, lang),
         legend,
         ticks,
         grid_top: px(grid_top),
@@ -380,17 +398,18 @@ impl RowView {
 }
 
 /// The legend, in rows that wrap at the picture's width; only the marks in `used`.
-fn legend(used: &[Mark]) -> Vec<Key> {
+fn legend(used: &[Mark], lang: Lang) -> Vec<Key> {
     let mut keys = Vec::new();
     let (mut x, mut y) = (8.0, LEGEND_ROW - 6.0);
     for mark in Mark::ALL.into_iter().filter(|m| used.contains(m)) {
         // About half the font size per character, and room for the sample.
-        let width = 46.0 + mark.label().chars().count() as f64 * FONT * 0.56;
+        let label = mark.label_in(lang);
+        let width = 46.0 + label.chars().count() as f64 * FONT * 0.56;
         if x + width > WIDTH && x > 8.0 {
             x = 8.0;
             y += LEGEND_ROW;
         }
-        keys.push(Key { mark, x, y });
+        keys.push(Key { mark, label, x, y });
         x += width;
     }
     keys
@@ -539,19 +558,17 @@ fn overlaps_of<'r, 'a: 'r>(
     result
 }
 
-fn describe(rows: &[Row], most: usize) -> String {
+fn describe(rows: &[Row], most: usize, lang: Lang) -> String {
     let holders = rows.iter().filter(|r| r.lock.is_some()).count();
     let expired = rows.iter().filter(|r| r.expired_at().is_some()).count();
-    let mut text = format!("{} requests; {holders} took a lock", rows.len());
+    let mut text = lang.t2("timeline-desc", "requests", rows.len(), "holders", holders);
     if expired > 0 {
-        text.push_str(&format!("; {expired} held it past its lease"));
+        text.push_str(&lang.t1("timeline-desc-expired", "expired", expired));
     }
     if most >= 2 {
-        text.push_str(&format!(
-            "; at worst {most} were in the critical section at once"
-        ));
+        text.push_str(&lang.t1("timeline-desc-worst", "most", most));
     } else {
-        text.push_str("; never two in the critical section at once");
+        text.push_str(&lang.t("timeline-desc-never"));
     }
     text
 }

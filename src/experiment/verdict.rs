@@ -3,10 +3,12 @@
 //! Only the audit decides (the rows in `bookings` against the event's counters); the answers the
 //! requests got are shown beside it, never counted into it. A run whose event was touched by
 //! anything else gets a banner that says so rather than one that blames (or praises) the strategy.
-//! Every word of the banner is here, in one place, for the translation to come.
+//! Every word of the banner is in `locales/<lang>/verdict.ftl`; the JSON API carries the English
+//! one ([`Verdict::from_audit`]), the pages the reader's ([`Verdict::from_audit_in`]).
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Lang;
 use crate::store::Audit;
 
 use super::{Interference, RunState};
@@ -42,65 +44,90 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The banner in English, as the JSON API and the CLI carry it.
     pub fn from_audit(audit: &Audit) -> Verdict {
-        let seats = plural(audit.capacity, "seat");
-        let bookings = plural(audit.booked, "booking");
+        Verdict::from_audit_in(audit, Lang::En)
+    }
+
+    /// The banner in `lang`: every word comes from `locales/<lang>/verdict.ftl`.
+    pub fn from_audit_in(audit: &Audit, lang: Lang) -> Verdict {
+        let n = |x: i64| lang.number(x);
+        let seats = lang.t1("verdict-seats", "n", n(audit.capacity));
+        let bookings = lang.t1("verdict-bookings", "n", n(audit.booked));
         let (tone, headline, detail) = if !audit.double_booked_seats.is_empty() {
             // Checked first: a seat sold twice is an oversell of that seat, even when the total
             // stays within capacity.
             (
                 Tone::Bad,
-                format!(
-                    "SOLD TWICE: {}",
-                    plural(audit.double_booked_seats.len() as i64, "seat")
+                lang.t1(
+                    "verdict-sold-twice",
+                    "seats",
+                    lang.t1(
+                        "verdict-seats",
+                        "n",
+                        n(audit.double_booked_seats.len() as i64),
+                    ),
                 ),
-                format!(
-                    "{} held by two bookings or more; {bookings} for {seats}",
-                    oversold_api::seat_list(&audit.double_booked_seats)
+                lang.t_args(
+                    "verdict-sold-twice-detail",
+                    &[
+                        ("list", &oversold_api::seat_list(&audit.double_booked_seats)),
+                        ("bookings", &bookings),
+                        ("seats", &seats),
+                    ],
                 ),
             )
         } else if audit.oversold > 0 {
             (
                 Tone::Bad,
-                format!("OVERSOLD by {}", audit.oversold),
-                format!("{bookings} for {seats}"),
+                lang.t1("verdict-oversold", "n", n(audit.oversold)),
+                lang.t2("verdict-for", "bookings", &bookings, "seats", &seats),
             )
         } else if audit.negative_available {
             (
                 Tone::Bad,
-                "negative availability".to_string(),
-                format!("available is {}", audit.available),
+                lang.t("verdict-negative"),
+                lang.t1("verdict-negative-detail", "available", n(audit.available)),
             )
         } else if audit.lost_updates {
             (
                 Tone::Warn,
-                "lost updates".to_string(),
-                format!(
-                    "{bookings}, but available went down by {}",
-                    audit.capacity - audit.available
+                lang.t("verdict-lost-updates"),
+                lang.t2(
+                    "verdict-lost-updates-detail",
+                    "bookings",
+                    &bookings,
+                    "down",
+                    n(audit.capacity - audit.available),
                 ),
             )
         } else if audit.booked == 0 {
             (
                 Tone::Warn,
-                "no booking".to_string(),
+                lang.t("verdict-no-booking"),
                 if audit.capacity == 1 {
-                    "nobody got the seat: see the answers".to_string()
+                    lang.t("verdict-nobody-got-the-seat")
                 } else {
-                    format!("nobody got any of the {seats}: see the answers")
+                    lang.t1("verdict-nobody-got-any", "seats", &seats)
                 },
             )
         } else if audit.booked == 1 {
             (
                 Tone::Good,
-                "exactly one booking".to_string(),
-                format!("1 booking for {seats}; the seat counter agrees"),
+                lang.t("verdict-exactly-one"),
+                lang.t1("verdict-exactly-one-detail", "seats", &seats),
             )
         } else {
             (
                 Tone::Good,
-                format!("{bookings}, none oversold"),
-                format!("{bookings} for {seats}; the seat counter agrees"),
+                lang.t1("verdict-none-oversold", "bookings", &bookings),
+                lang.t2(
+                    "verdict-counter-agrees",
+                    "bookings",
+                    &bookings,
+                    "seats",
+                    &seats,
+                ),
             )
         };
         Verdict {
@@ -112,24 +139,32 @@ impl Verdict {
 }
 
 impl Verdict {
-    /// The banner of a stored run: the audit's verdict, unless the run is still going, did not
-    /// finish, or shared its event with something else.
+    /// The banner of a stored run, in English (the JSON API's).
     pub fn for_run(audit: &Audit, state: RunState, interference: Interference) -> Verdict {
+        Verdict::for_run_in(audit, state, interference, Lang::En)
+    }
+
+    /// The banner of a stored run in `lang`: the audit's verdict, unless the run is still going,
+    /// did not finish, or shared its event with something else.
+    pub fn for_run_in(
+        audit: &Audit,
+        state: RunState,
+        interference: Interference,
+        lang: Lang,
+    ) -> Verdict {
         match state {
             RunState::Running => {
                 return Verdict {
                     tone: Tone::Warn,
-                    headline: "running…".to_string(),
-                    detail: "the requests are out; the verdict comes from the audit when the \
-                             last one is answered"
-                        .to_string(),
+                    headline: lang.t("verdict-running"),
+                    detail: lang.t("verdict-running-detail"),
                 }
             }
             RunState::Failed => {
                 return Verdict {
                     tone: Tone::Warn,
-                    headline: "did not finish".to_string(),
-                    detail: "the run stopped before its audit (see the server's log)".to_string(),
+                    headline: lang.t("verdict-failed"),
+                    detail: lang.t("verdict-failed-detail"),
                 }
             }
             RunState::Done => {}
@@ -137,37 +172,41 @@ impl Verdict {
         if interference.any() {
             let mut what = Vec::new();
             if interference.foreign_bookings > 0 {
-                what.push(format!(
-                    "{} made by someone else",
-                    plural(interference.foreign_bookings, "booking")
+                what.push(lang.t1(
+                    "verdict-foreign",
+                    "bookings",
+                    lang.t1(
+                        "verdict-bookings",
+                        "n",
+                        lang.number(interference.foreign_bookings),
+                    ),
                 ));
             }
             if interference.missing_bookings > 0 {
-                what.push(format!(
-                    "{} of this run's deleted by a reset",
-                    plural(interference.missing_bookings, "booking")
+                what.push(lang.t1(
+                    "verdict-missing",
+                    "bookings",
+                    lang.t1(
+                        "verdict-bookings",
+                        "n",
+                        lang.number(interference.missing_bookings),
+                    ),
                 ));
             }
-            let audit_says = Verdict::from_audit(audit).headline;
+            let audit_says = Verdict::from_audit_in(audit, lang).headline;
             return Verdict {
                 tone: Tone::Warn,
-                headline: "disturbed: not the strategy's verdict".to_string(),
-                detail: format!(
-                    "the run's event was touched from outside ({}); the audit reads \
-                     \"{audit_says}\", but that is not what the strategy did: run it again",
-                    what.join(", ")
+                headline: lang.t("verdict-disturbed"),
+                detail: lang.t2(
+                    "verdict-disturbed-detail",
+                    "what",
+                    what.join(", "),
+                    "audit",
+                    audit_says,
                 ),
             };
         }
-        Verdict::from_audit(audit)
-    }
-}
-
-fn plural(n: i64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
+        Verdict::from_audit_in(audit, lang)
     }
 }
 

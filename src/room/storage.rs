@@ -94,6 +94,13 @@ impl RoundRow {
     }
 }
 
+/// Which room round made each event: event id and round id, for the dashboard's events table.
+pub async fn round_events(store: &Store) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    on_pool!(store, pool => sqlx::query_as("SELECT event_id, id FROM room_rounds")
+        .fetch_all(pool)
+        .await)
+}
+
 /// The latest round, open or not: the one the projector shows and taps go to.
 pub async fn current_round(store: &Store) -> Result<Option<Round>, sqlx::Error> {
     let row: Option<RoundRow> = on_pool!(store, pool => sqlx::query_as(

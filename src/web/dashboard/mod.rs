@@ -19,6 +19,7 @@ use askama_web::WebTemplate;
 use crate::etcd::ClusterHealth;
 use crate::experiment::{storage, Summary};
 use crate::lock::NodeHealth;
+use crate::web::lang::PageLang;
 use crate::web::ApiError;
 use crate::web::AppState;
 
@@ -30,6 +31,7 @@ const HISTORY: i64 = 30;
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct Dashboard {
+    lang: PageLang,
     instance: String,
     backend: String,
     events: Vec<EventRow>,
@@ -45,6 +47,8 @@ pub struct Dashboard {
     history: Vec<Summary>,
     /// The cost chart's SVG, once two strategies ran the same fight.
     cost: Option<String>,
+    /// Room mode (`--public-url` set): the join link and its QR code, for the room to scan.
+    join: Option<(String, String)>,
 }
 
 impl Dashboard {
@@ -58,6 +62,125 @@ impl Dashboard {
 
     fn knobs_of(&self, summary: &Summary) -> String {
         view::knobs_query(summary)
+    }
+
+    /// A word of a strategy's expected row ("one instance", "safe", ...) in the page's language:
+    /// the message `expect-<the English words, dashed>`.
+    fn expect_word(&self, english: &str) -> String {
+        let slug: String = english
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
+        self.lang.t(&format!("expect-{}", slug.join("-")))
+    }
+
+    /// The audit's figures under a run's banner.
+    fn audit_line(&self, audit: &crate::store::Audit) -> String {
+        let lang = &self.lang;
+        let lost = lang.t(if audit.lost_updates {
+            "board-yes"
+        } else {
+            "board-no"
+        });
+        lang.t_args(
+            "experiment-audit",
+            &[
+                ("booked", &lang.number(audit.booked)),
+                ("available", &lang.number(audit.available)),
+                ("oversold", &lang.number(audit.oversold)),
+                ("lost", &lost),
+            ],
+        )
+    }
+
+    /// What a running run is, while its banner waits for the audit.
+    fn running_detail(&self, summary: &Summary) -> String {
+        let lang = &self.lang;
+        lang.t_args(
+            "experiment-running-detail",
+            &[
+                ("requests", &lang.number(summary.requests)),
+                (
+                    "seats",
+                    &lang.t1("verdict-seats", "n", lang.number(summary.capacity)),
+                ),
+                ("window", &lang.number(summary.race_window_ms)),
+            ],
+        )
+    }
+
+    /// A finished run's knobs and timings in one sentence.
+    fn knobs_line(&self, summary: &Summary) -> String {
+        let lang = &self.lang;
+        lang.t_args(
+            "experiment-knobs",
+            &[
+                ("requests", &lang.number(summary.requests)),
+                (
+                    "seats",
+                    &lang.t1("verdict-seats", "n", lang.number(summary.capacity)),
+                ),
+                ("event", &summary.event_id),
+                ("window", &lang.number(summary.race_window_ms)),
+                ("ttl", &lang.number(summary.ttl_ms)),
+                ("targets", &targets(summary)),
+                ("duration", &lang.decimal(summary.duration_ms, 0)),
+                ("throughput", &lang.decimal(summary.throughput(), 0)),
+            ],
+        )
+    }
+
+    /// The words `static/dashboard.js` shows, in the page's language, as the JSON of a data
+    /// block (never executed, so the CSP allows it). `{name}` marks where the script puts a value.
+    fn js_strings(&self) -> String {
+        let lang = &self.lang;
+        let mut strings = serde_json::Map::new();
+        for key in [
+            "event-negative-availability",
+            "event-lost-updates",
+            "event-clean",
+            "board-yes",
+            "board-no",
+            "js-live-paused",
+            "node-up",
+            "node-down",
+            "etcd-up-no-leader",
+            "etcd-is-leader",
+            "etcd-no-leader",
+            "redis-quorum-up",
+            "redis-no-quorum",
+            "js-every-instance",
+            "form-this-instance",
+        ] {
+            strings.insert(key.into(), lang.t(key).into());
+        }
+        let placeheld = [
+            ("event-oversold-by", vec!["n"]),
+            ("js-live-updated", vec!["time"]),
+            ("js-up-of", vec!["up", "total"]),
+            ("js-running", vec!["requests", "strategy", "where"]),
+            ("js-loading", vec!["id", "headline"]),
+        ];
+        for (key, names) in placeheld {
+            let marks: Vec<String> = names.iter().map(|n| format!("{{{n}}}")).collect();
+            let args: Vec<(&str, &dyn std::fmt::Display)> = names
+                .iter()
+                .zip(&marks)
+                .map(|(n, m)| (*n, m as &dyn std::fmt::Display))
+                .collect();
+            strings.insert(key.into(), lang.t_args(key, &args).into());
+        }
+        // "</script>" inside the data would end the block: JSON may write "<" as \u003c.
+        serde_json::Value::Object(strings)
+            .to_string()
+            .replace('<', "\\u003c")
     }
 
     /// Where the quick buttons send: every instance when there are several, the two-instance
@@ -74,6 +197,8 @@ impl Dashboard {
 pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<FormQuery>,
+    lang: PageLang,
+    req: actix_web::HttpRequest,
 ) -> Result<Dashboard, ApiError> {
     // The events the runs made for themselves are the history's, not the table's; and the
     // first page only, as `GET /events` (which the page polls) answers it: a lab with 100,000
@@ -97,6 +222,7 @@ pub async fn page(
         ),
         None => None,
     };
+    let rounds = crate::room::storage::round_events(state.store()).await?;
     let peers = state.experiments.peers().to_vec();
     let form = FormValues::new(
         &query,
@@ -104,10 +230,22 @@ pub async fn page(
         &state.defaults,
         !peers.is_empty(),
     );
+    let language = lang.lang;
     Ok(Dashboard {
+        lang,
         instance: state.instance().to_string(),
         backend: state.store().backend().to_string(),
-        events: events.into_iter().map(EventRow::new).collect(),
+        events: events
+            .into_iter()
+            .map(|event| {
+                let round = rounds.iter().find(|(e, _)| *e == event.id).map(|(_, r)| *r);
+                EventRow {
+                    round,
+                    ..EventRow::new(event)
+                }
+            })
+            .collect(),
+        join: room_join(&state, &req),
         nodes_up: nodes.iter().filter(|n| n.up).count(),
         nodes,
         quorum: state.booking.redlock.quorum(),
@@ -118,7 +256,7 @@ pub async fn page(
         experiment: match shown {
             Some(experiment) => {
                 let map = state.store().seat_map(experiment.summary.event_id).await?;
-                let mut view = ExperimentView::new(experiment);
+                let mut view = ExperimentView::new_in(experiment, language);
                 view.seat_map = map.filter(|m| !m.seats.is_empty()).map(|m| seats::svg(&m));
                 Some(view)
             }
@@ -129,6 +267,18 @@ pub async fn page(
         }),
         history,
     })
+}
+
+/// The join link and QR code, when the server runs in room mode (a public URL is set).
+fn room_join(state: &AppState, req: &actix_web::HttpRequest) -> Option<(String, String)> {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())?;
+    let url = crate::web::room::qr::join_url(state, req);
+    let svg = crate::web::room::qr::svg_of(&url);
+    Some((url, svg))
 }
 
 pub async fn stylesheet() -> HttpResponse {

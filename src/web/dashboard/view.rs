@@ -4,6 +4,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::experiment::{timeline, Answer, Experiment, RunState, Summary, Tone, Verdict};
+use crate::i18n::Lang;
 use crate::store::{Audit, Event};
 use crate::strategy::{Defaults, Expected, Outcome, Registry, StrategyName};
 
@@ -97,6 +98,8 @@ pub fn knobs_query(summary: &Summary) -> String {
 pub struct EventRow {
     pub event: Event,
     pub audit: Audit,
+    /// The room round that made the event, if one did.
+    pub round: Option<i64>,
 }
 
 impl EventRow {
@@ -104,6 +107,7 @@ impl EventRow {
         EventRow {
             audit: event.audit(),
             event,
+            round: None,
         }
     }
 
@@ -119,16 +123,18 @@ impl EventRow {
         }
     }
 
-    pub fn verdict(&self) -> String {
+    /// The verdict in the page's language (`static/dashboard.js` words it the same way, from
+    /// the strings the page hands it).
+    pub fn verdict(&self, lang: &Lang) -> String {
         let a = &self.audit;
         if a.oversold > 0 {
-            format!("OVERSOLD by {}", a.oversold)
+            lang.t1("event-oversold-by", "n", lang.number(a.oversold))
         } else if a.negative_available {
-            "negative availability".to_string()
+            lang.t("event-negative-availability")
         } else if a.lost_updates {
-            "lost updates".to_string()
+            lang.t("event-lost-updates")
         } else {
-            "clean".to_string()
+            lang.t("event-clean")
         }
     }
 }
@@ -171,12 +177,18 @@ pub struct ExperimentView {
 }
 
 impl ExperimentView {
+    /// The view in English (the presenter's, until it speaks both languages).
     pub fn new(experiment: Experiment) -> ExperimentView {
+        ExperimentView::new_in(experiment, Lang::En)
+    }
+
+    /// The view with its timeline worded in `lang`.
+    pub fn new_in(experiment: Experiment, lang: Lang) -> ExperimentView {
         let strategy = &experiment.summary.strategy.parse::<StrategyName>().ok();
         ExperimentView {
             description: strategy.map_or("", Registry::description),
             tally: experiment.tally(),
-            timeline: timeline::svg_named(
+            timeline: timeline::svg_in(
                 &experiment.answers,
                 strategy.is_some_and(Registry::checks_its_write),
                 match strategy {
@@ -184,6 +196,7 @@ impl ExperimentView {
                     Some(StrategyName::Etcd) => "etcd revision (fencing token)",
                     _ => "fencing token",
                 },
+                lang,
             ),
             rows: {
                 let mut tokens: Vec<i64> = experiment

@@ -1,0 +1,31 @@
+# What each error code means. The API's English message stays the detailed one its handler wrote;
+# these sentences lead the message in the other languages (see src/web/lang.rs, localize_errors).
+error-invalid-input = A field is out of range or malformed
+error-invalid-json = The body is not JSON, or JSON of the wrong shape
+error-invalid-body = The body could not be read
+error-invalid-path = A part of the path is not a number where one is needed
+error-invalid-query = The query string does not parse
+error-invalid-knob = A knob is out of its range
+error-invalid-form = The form does not parse
+error-invalid-seat = A seat is unknown, repeated, empty or one too many
+error-unauthorized = This needs the admin token
+error-forbidden = That is not the admin token, or the session has ended
+error-not-found = There is no such event, strategy, experiment or page
+error-method-not-allowed = This address does not take that method
+error-payload-too-large = The body is too large
+error-unsupported-media-type = The body is of a type this address does not take
+error-sold-out = Sold out: no ticket left
+error-seat-taken = A seat is already taken; nothing was booked
+error-stale-fence = A late lock holder was turned away by the fencing check
+error-lock-expired = The lock's lease ran out while it was held
+error-lock-timeout = The lock could not be had in time
+error-quorum-unavailable = Fewer Redis nodes than a quorum answered
+error-redis-unavailable = The Redis node could not be reached
+error-etcd-unavailable = Etcd could not be reached or refused the lock
+error-contention = Too many concurrent writes: the attempts ran out
+error-booking-timeout = The booking ran past the deadline; nothing was booked
+error-unsupported-strategy = This database does not run that strategy
+error-database-error = The database failed
+error-not-joined = Join the room first
+error-round-closed = No round is open now
+error-already-tapped = One tap per round: you already tapped

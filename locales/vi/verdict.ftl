@@ -1,0 +1,26 @@
+# Băng kết luận phía trên một thí nghiệm: kết quả kiểm toán bằng lời, cả phòng đọc là hiểu ngay.
+verdict-seats = { $n } chỗ
+verdict-bookings = { $n } lượt đặt
+verdict-sold-twice = BÁN HAI LẦN: { $seats }
+verdict-sold-twice-detail = { $list } bị hai lượt đặt trở lên giữ; { $bookings } cho { $seats }
+verdict-oversold = BÁN VƯỢT { $n } vé
+verdict-for = { $bookings } cho { $seats }
+verdict-negative = số vé còn lại bị âm
+verdict-negative-detail = số vé còn lại là { $available }
+verdict-lost-updates = mất cập nhật
+verdict-lost-updates-detail = { $bookings }, nhưng số vé còn lại chỉ giảm { $down }
+verdict-no-booking = không có lượt đặt nào
+verdict-nobody-got-the-seat = không ai đặt được chỗ: xem các câu trả lời
+verdict-nobody-got-any = không ai đặt được chỗ nào trong { $seats }: xem các câu trả lời
+verdict-exactly-one = đúng một lượt đặt
+verdict-exactly-one-detail = 1 lượt đặt cho { $seats }; bộ đếm chỗ khớp
+verdict-none-oversold = { $bookings }, không bán vượt
+verdict-counter-agrees = { $bookings } cho { $seats }; bộ đếm chỗ khớp
+verdict-running = đang chạy…
+verdict-running-detail = các yêu cầu đã được gửi đi; kết luận sẽ đến từ kiểm toán khi yêu cầu cuối cùng được trả lời
+verdict-failed = không chạy xong
+verdict-failed-detail = lần chạy dừng lại trước khi kiểm toán (xem nhật ký của máy chủ)
+verdict-foreign = { $bookings } do người khác tạo
+verdict-missing = { $bookings } của lần chạy này bị một lần đặt lại xóa mất
+verdict-disturbed = bị nhiễu: không phải kết luận của chiến lược
+verdict-disturbed-detail = sự kiện của lần chạy đã bị tác động từ bên ngoài ({ $what }); kiểm toán ghi "{ $audit }", nhưng đó không phải điều chiến lược đã làm: hãy chạy lại
