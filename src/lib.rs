@@ -11,6 +11,7 @@
 pub mod config;
 pub mod etcd;
 pub mod experiment;
+pub mod i18n;
 pub mod leases;
 pub use oversold_lock as lock;
 pub mod metrics;

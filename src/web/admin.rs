@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::ADMIN_SESSION;
+use crate::web::lang::PageLang;
 use crate::web::ApiError;
 use crate::web::AppState;
 
@@ -151,6 +152,7 @@ impl FromRequest for Admin {
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 pub struct LoginPage {
+    lang: PageLang,
     required: bool,
     signed_in: bool,
     session_hours: u64,
@@ -158,6 +160,7 @@ pub struct LoginPage {
 
 pub async fn login_page(state: web::Data<AppState>, req: HttpRequest) -> LoginPage {
     LoginPage {
+        lang: PageLang::of(&req),
         required: state.admin.required(),
         signed_in: state.admin.signed_in(&req),
         session_hours: state.admin.sessions.ttl().as_secs() / 3600,

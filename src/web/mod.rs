@@ -15,6 +15,7 @@ mod experiments;
 mod extract;
 mod hardening;
 mod health;
+pub mod lang;
 mod metrics;
 pub mod presenter;
 mod room;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     extract::configure_errors(cfg);
     // The outer wrap runs first: the headers go on every response, the refusals included.
     let scope = web::scope("")
+        .wrap(from_fn(lang::remember))
         .wrap(from_fn(hardening::refuse_cross_site))
         .wrap(hardening::security_headers())
         .service(resource("/").route(get().to(dashboard::page)))

@@ -19,6 +19,7 @@ use askama_web::WebTemplate;
 use crate::etcd::ClusterHealth;
 use crate::experiment::{storage, Summary};
 use crate::lock::NodeHealth;
+use crate::web::lang::PageLang;
 use crate::web::ApiError;
 use crate::web::AppState;
 
@@ -30,6 +31,7 @@ const HISTORY: i64 = 30;
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct Dashboard {
+    lang: PageLang,
     instance: String,
     backend: String,
     events: Vec<EventRow>,
@@ -74,6 +76,7 @@ impl Dashboard {
 pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<FormQuery>,
+    lang: PageLang,
 ) -> Result<Dashboard, ApiError> {
     // The events the runs made for themselves are the history's, not the table's; and the
     // first page only, as `GET /events` (which the page polls) answers it: a lab with 100,000
@@ -105,6 +108,7 @@ pub async fn page(
         !peers.is_empty(),
     );
     Ok(Dashboard {
+        lang,
         instance: state.instance().to_string(),
         backend: state.store().backend().to_string(),
         events: events.into_iter().map(EventRow::new).collect(),

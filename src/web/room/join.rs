@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::room::{self, storage, Participant, RoomError, Round, Tap};
 use crate::web::extract::NoFields;
+use crate::web::lang::PageLang;
 use crate::web::ApiError;
 use crate::web::AppState;
 
@@ -21,6 +22,7 @@ use super::participant;
 #[derive(Template, WebTemplate)]
 #[template(path = "room/join.html")]
 pub struct JoinPage {
+    lang: PageLang,
     participant: Option<Participant>,
     round: Option<Round>,
     /// The round takes taps now.
@@ -43,6 +45,7 @@ async fn page_for(
     state: &AppState,
     participant: Option<Participant>,
     bad_name: bool,
+    lang: PageLang,
 ) -> Result<JoinPage, ApiError> {
     let now = room::now_ms();
     let round = storage::current_round(state.store()).await?;
@@ -51,6 +54,7 @@ async fn page_for(
         _ => None,
     };
     Ok(JoinPage {
+        lang,
         open: round.as_ref().is_some_and(|r| r.open_at(now)),
         seconds_left: round.as_ref().map_or(0, |r| r.seconds_left(now)),
         participant,
@@ -63,7 +67,7 @@ async fn page_for(
 
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<JoinPage, ApiError> {
     let participant = participant::current(state.store(), &req).await?;
-    page_for(&state, participant, false).await
+    page_for(&state, participant, false, PageLang::of(&req)).await
 }
 
 #[derive(Deserialize)]
@@ -95,7 +99,7 @@ pub async fn join(
             Ok(response)
         }
         Err(RoomError::InvalidName) => {
-            let page = page_for(&state, existing, true).await?;
+            let page = page_for(&state, existing, true, PageLang::of(&req)).await?;
             let html = page.render().map_err(|e| {
                 ApiError::Room(RoomError::Invalid(format!("the page did not render: {e}")))
             })?;

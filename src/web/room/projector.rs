@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::room::{self, storage, Round, Tap};
 use crate::store::{Audit, Backend};
 use crate::strategy::{Registry, StrategyName};
+use crate::web::lang::PageLang;
 use crate::web::ApiError;
 use crate::web::AppState;
 
@@ -24,6 +25,9 @@ use super::qr;
 #[derive(Serialize, Template)]
 #[template(path = "room/board.html")]
 pub struct Board {
+    /// The language the board is worded in (the page's; not part of the JSON state).
+    #[serde(skip)]
+    pub lang: PageLang,
     pub participants: i64,
     pub round: Option<Round>,
     pub open: bool,
@@ -39,7 +43,7 @@ pub struct Board {
 }
 
 impl Board {
-    pub async fn load(state: &AppState) -> Result<Board, ApiError> {
+    pub async fn load(state: &AppState, lang: PageLang) -> Result<Board, ApiError> {
         let store = state.store();
         let now = room::now_ms();
         let round = storage::current_round(store).await?;
@@ -51,6 +55,7 @@ impl Board {
             None => (Vec::new(), None),
         };
         Ok(Board {
+            lang,
             participants: storage::participant_count(store).await?,
             open: round.as_ref().is_some_and(|r| r.open_at(now)),
             seconds_left: round.as_ref().map_or(0, |r| r.seconds_left(now)),
@@ -86,6 +91,7 @@ pub struct Choice {
 #[derive(Template, WebTemplate)]
 #[template(path = "room/projector.html")]
 pub struct Projector {
+    lang: PageLang,
     join_url: String,
     qr_svg: String,
     /// The round form is shown to the admin only (anyone on a server without a token).
@@ -105,7 +111,10 @@ pub struct Projector {
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<Projector, ApiError> {
     let join_url = qr::join_url(&state, &req);
     let backend: Backend = state.store().backend();
+    let lang = PageLang::of(&req);
     Ok(Projector {
+        board_html: render_board(&Board::load(&state, lang.clone()).await?)?,
+        lang,
         qr_svg: qr::svg_of(&join_url),
         join_url,
         admin: state.admin.is_admin(&req),
@@ -123,7 +132,6 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<Projec
         round_secs_min: *room::ROUND_SECS.start(),
         round_secs_max: *room::ROUND_SECS.end(),
         peers: state.experiments.peers().len(),
-        board_html: render_board(&Board::load(&state).await?)?,
     })
 }
 
@@ -135,16 +143,19 @@ fn render_board(board: &Board) -> Result<String, ApiError> {
     })
 }
 
-pub async fn board(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let html = render_board(&Board::load(&state).await?)?;
+pub async fn board(state: web::Data<AppState>, lang: PageLang) -> Result<HttpResponse, ApiError> {
+    let html = render_board(&Board::load(&state, lang).await?)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(html))
 }
 
-pub async fn state_json(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn state_json(
+    state: web::Data<AppState>,
+    lang: PageLang,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Board::load(&state).await?))
+        .json(Board::load(&state, lang).await?))
 }
