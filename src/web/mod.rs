@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/static/dashboard.js").route(get().to(dashboard::script)))
         .service(resource("/present").route(get().to(presenter::page)))
         .service(resource("/static/present.js").route(get().to(dashboard::presenter_script)))
+        .service(resource("/static/present.css").route(get().to(presenter::stylesheet)))
         // Room mode: phones join and tap (no token: a participant's cookie is all they get),
         // the projector reads, and only the admin starts a round.
         .service(
