@@ -8,14 +8,10 @@
   if (!step) return;
   const number = Number(step.dataset.step);
   const count = Number(step.dataset.count);
-  // The page's language, kept in every link the keys follow; the words come from the page
-  // (locales/*/present.ftl) with {name} placeholders, filled in here.
-  const lang = step.dataset.lang || "en";
-  const words = (template, values) =>
-    template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  let running = false;
 
   function go(n) {
-    if (n >= 1 && n <= count && n !== number) window.location.assign(`/present?step=${n}&lang=${lang}`);
+    if (n >= 1 && n <= count && n !== number) window.location.assign(`/present?step=${n}`);
   }
 
   function say(text, tone) {
@@ -31,7 +27,7 @@
     const button = document.getElementById("run-step");
     if (button) button.disabled = true;
     const body = JSON.parse(step.dataset.run);
-    say(words(step.dataset.running, { requests: body.requests, strategy: body.strategy }), "running");
+    say(`Running ${body.requests} requests with ${body.strategy}…`, "running");
     try {
       const response = await fetch("/experiments", {
         method: "POST",
@@ -40,8 +36,8 @@
         body: JSON.stringify(body),
       });
       const data = await response.json().catch(() => null);
-      if (!response.ok) throw new Error((data && data.message) || words(step.dataset.serverAnswered, { status: response.status }));
-      window.location.assign(`/present?step=${number}&experiment=${data.id}&lang=${lang}`);
+      if (!response.ok) throw new Error((data && data.message) || `the server answered ${response.status}`);
+      window.location.assign(`/present?step=${number}&experiment=${data.id}`);
       return;
     } catch (error) {
       say(error.message, "bad");
