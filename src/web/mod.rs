@@ -13,6 +13,7 @@ mod dashboard;
 mod error;
 mod experiments;
 mod extract;
+pub mod handout;
 mod hardening;
 mod health;
 pub mod lang;
@@ -49,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/static/dashboard.js").route(get().to(dashboard::script)))
         .service(resource("/present").route(get().to(presenter::page)))
         .service(resource("/static/present.js").route(get().to(dashboard::presenter_script)))
+        .service(resource("/static/present.css").route(get().to(presenter::stylesheet)))
+        .service(resource("/handout").route(get().to(handout::index)))
+        .service(resource("/handout/{strategy}").route(get().to(handout::page)))
+        .service(resource("/static/handout.css").route(get().to(handout::stylesheet)))
         // Room mode: phones join and tap (no token: a participant's cookie is all they get),
         // the projector reads, and only the admin starts a round.
         .service(
