@@ -108,6 +108,10 @@ async fn pages(app: &TestApp) -> Vec<String> {
         "/room".into(),
         "/room/board".into(),
         "/join".into(),
+        "/present".into(),
+        "/present?step=7".into(),
+        "/handout".into(),
+        "/handout/redlock".into(),
     ]
 }
 
@@ -148,6 +152,8 @@ on_every_database! {
         let vi = html(&client(), &format!("{}/?lang=vi", app.address)).await;
         assert!(vi.contains("Chạy thí nghiệm"), "{vi}");
         assert!(vi.contains("Lịch sử"));
+        // The strategies panel explains each strategy in the page's language too.
+        assert!(vi.contains("Mỗi yêu cầu đọc số vé còn lại"), "no-lock's explanation in Vietnamese");
         let join = html(&client(), &format!("{}/join?lang=vi", app.address)).await;
         assert!(join.contains("Tham gia"), "{join}");
     }

@@ -2,6 +2,7 @@
 tagline = ten requests, one ticket: watch the race, then stop it
 nav-present = Presenter mode
 nav-room = Room
+nav-handouts = Handouts
 nav-login = Admin sign-in
 nav-dashboard = Dashboard
 lang-switch-label = Language

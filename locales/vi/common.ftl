@@ -2,6 +2,7 @@
 tagline = mười yêu cầu, một vé: xem cuộc đua, rồi chặn nó lại
 nav-present = Chế độ trình chiếu
 nav-room = Phòng
+nav-handouts = Tài liệu phát tay
 nav-login = Đăng nhập quản trị
 nav-dashboard = Bảng điều khiển
 lang-switch-label = Ngôn ngữ

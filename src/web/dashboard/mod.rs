@@ -250,7 +250,7 @@ pub async fn page(
         nodes,
         quorum: state.booking.redlock.quorum(),
         etcd,
-        strategies: StrategyRow::all(state.store().backend(), &history),
+        strategies: StrategyRow::all(state.store().backend(), &history, language),
         peers,
         form,
         experiment: match shown {

@@ -139,22 +139,35 @@ impl EventRow {
     }
 }
 
+/// What a strategy does, in `lang`: in English the registry's description (the one `GET
+/// /strategies` gives), in Vietnamese its handout's "what it is" (`locales/vi/handout.ftl`).
+fn explained(strategy: StrategyName, lang: Lang) -> String {
+    match lang {
+        Lang::En => strategy.description().to_string(),
+        Lang::Vi => lang.t(&format!("handout-{}-what", strategy.as_str())),
+    }
+}
+
 /// One strategy in the explain panel, with its last result from the history.
 pub struct StrategyRow {
     pub name: &'static str,
-    pub description: &'static str,
+    pub description: String,
     pub expected: Expected,
     pub supported: bool,
     pub latest: Option<Summary>,
 }
 
 impl StrategyRow {
-    pub fn all(running: crate::store::Backend, history: &[Summary]) -> Vec<StrategyRow> {
+    pub fn all(
+        running: crate::store::Backend,
+        history: &[Summary],
+        lang: Lang,
+    ) -> Vec<StrategyRow> {
         StrategyName::ALL
             .iter()
             .map(|s| StrategyRow {
                 name: s.as_str(),
-                description: s.description(),
+                description: explained(*s, lang),
                 expected: s.expected(),
                 supported: s.databases().contains(&running),
                 latest: history.iter().find(|h| h.strategy == s.as_str()).cloned(),
@@ -166,7 +179,7 @@ impl StrategyRow {
 /// The experiment on show: its banner, the strategy's explanation, the timeline and the table.
 pub struct ExperimentView {
     pub summary: Summary,
-    pub description: &'static str,
+    pub description: String,
     pub tally: Vec<(String, usize)>,
     pub timeline: String,
     pub rows: Vec<AnswerRow>,
@@ -186,7 +199,7 @@ impl ExperimentView {
     pub fn new_in(experiment: Experiment, lang: Lang) -> ExperimentView {
         let strategy = &experiment.summary.strategy.parse::<StrategyName>().ok();
         ExperimentView {
-            description: strategy.map_or("", Registry::description),
+            description: strategy.map_or_else(String::new, |s| explained(s, lang)),
             tally: experiment.tally(),
             timeline: timeline::svg_in(
                 &experiment.answers,
