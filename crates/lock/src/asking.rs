@@ -10,13 +10,14 @@
 //! does not write a command whose caller has gone, though. So an open acquisition (or extension)
 //! is dropped when the question is settled: if it was written, it runs; if not, it never will,
 //! so it can never land after the release meant to undo it. An open release is instead finished
-//! in the background ([`Asking::finish_in_background`]), each call on its own deadline, so that it
+//! in the background ([`Asking::finish_in_background`]), up to the question's deadline, so that it
 //! is written, right after anything this process sent that node before; a release that arrives
 //! late deletes nothing but what it is meant to.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use futures_util::future::poll_fn;
 use tokio::task::coop::{unconstrained, Unconstrained};
@@ -64,18 +65,30 @@ impl<T> Answers<T> {
 }
 
 /// One question in flight on every node; dropping it drops the calls still open.
-pub(crate) struct Asking<T, F> {
+pub(crate) struct Asking<T, F, N> {
     answers: Answers<T>,
     /// The open calls, by node; `None` once answered. A handful of nodes, so each wake-up
     /// simply polls them all, as `join_all` does. Unconstrained by tokio's cooperative budget:
     /// a call must reach its connection when first polled, not be told to yield first.
     calls: Vec<Option<Pin<Box<Unconstrained<F>>>>>,
+    /// Every call is asked at once, so one deadline bounds them all, one timer for the
+    /// question where a timeout per call would be one per node: a node that has not answered
+    /// by then has failed, with `no_answer(node)` as its error.
+    deadline: Instant,
+    no_answer: N,
 }
 
-/// Sends `ask(node index)` to every node at once.
-pub(crate) fn ask<T, F>(nodes: usize, ask: impl Fn(usize) -> F) -> Asking<T, F>
+/// Sends `ask(node index)` to every node at once; a node silent for `within` fails with
+/// `no_answer(node index)`.
+pub(crate) fn ask<T, F, N>(
+    nodes: usize,
+    within: Duration,
+    no_answer: N,
+    ask: impl Fn(usize) -> F,
+) -> Asking<T, F, N>
 where
     F: Future<Output = Result<T, LockError>>,
+    N: Fn(usize) -> LockError,
 {
     let mut asking = Asking {
         answers: Answers {
@@ -84,6 +97,8 @@ where
         calls: (0..nodes)
             .map(|node| Some(Box::pin(unconstrained(ask(node)))))
             .collect(),
+        deadline: Instant::now() + within,
+        no_answer,
     };
     // Polled once right now, so that each command is on its node's connection before `ask`
     // returns: whatever this task sends a node next runs after it there. (A call still
@@ -93,47 +108,48 @@ where
     asking
 }
 
-impl<T, F> Asking<T, F>
+impl<T, F, N> Asking<T, F, N>
 where
     F: Future<Output = Result<T, LockError>>,
+    N: Fn(usize) -> LockError,
 {
     /// Collects answers until `settled` says the answers so far decide the question, or until
-    /// every node has answered.
+    /// every node has answered or failed (the deadline fails those still silent).
     pub(crate) async fn until(&mut self, mut settled: impl FnMut(&Answers<T>) -> bool) {
-        poll_fn(|cx| loop {
+        let deadline = self.deadline;
+        let collecting = poll_fn(|cx| loop {
             if settled(&self.answers) || self.calls.iter().all(Option::is_none) {
                 return Poll::Ready(());
             }
             if !self.poll_calls(cx) {
                 return Poll::Pending;
             }
-        })
-        .await
+        });
+        if tokio::time::timeout_at(deadline.into(), collecting)
+            .await
+            .is_err()
+        {
+            self.fail_open_calls();
+        }
     }
 
     pub(crate) fn answers(&self) -> &Answers<T> {
         &self.answers
     }
 
-    /// Keeps the calls still open running in a task of their own until they answer or time out.
+    /// Keeps the calls still open running in a task of their own until they answer or the
+    /// deadline passes.
     pub(crate) fn finish_in_background(mut self)
     where
         F: Send + 'static,
         T: Send + 'static,
+        N: Send + 'static,
     {
-        let mut open: Vec<_> = self.calls.drain(..).flatten().collect();
-        if open.is_empty() {
+        if self.calls.iter().all(Option::is_none) {
             return;
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(poll_fn(move |cx| {
-                open.retain_mut(|call| call.as_mut().poll(cx).is_pending());
-                if open.is_empty() {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }));
+            runtime.spawn(async move { self.until(|_| false).await });
         }
     }
 
@@ -150,5 +166,14 @@ where
             }
         }
         answered
+    }
+
+    /// The deadline has passed: every call still open has failed, and is dropped.
+    fn fail_open_calls(&mut self) {
+        for (node, slot) in self.calls.iter_mut().enumerate() {
+            if slot.take().is_some() {
+                self.answers.slots[node] = Some(Err((self.no_answer)(node)));
+            }
+        }
     }
 }

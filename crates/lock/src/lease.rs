@@ -16,20 +16,35 @@ use super::FencingToken;
 ///
 /// They come from the thread's cryptographically secure generator (ChaCha, seeded and reseeded
 /// from the operating system) rather than from a `getrandom` system call per acquisition: just
-/// as unguessable, and one system call less on the lock's hot path.
+/// as unguessable, and one system call less on the lock's hot path. The value is kept as the
+/// text every command sends, written once when it is drawn.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct LockValue(u128);
+pub struct LockValue([u8; 32]);
 
 impl LockValue {
     /// A fresh value no other holder can have: 2^128 possibilities.
     pub fn random() -> LockValue {
-        LockValue(rand::rng().random())
+        LockValue::from_bits(rand::rng().random())
+    }
+
+    fn from_bits(bits: u128) -> LockValue {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0; 32];
+        for (i, digit) in text.iter_mut().enumerate() {
+            *digit = HEX[(bits >> (124 - 4 * i) & 0xf) as usize];
+        }
+        LockValue(text)
+    }
+
+    /// The 32 hex characters stored in the lock's keys.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
     }
 }
 
 impl fmt::Display for LockValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -102,6 +117,13 @@ mod tests {
 
     #[test]
     fn small_values_keep_their_leading_zeros() {
-        assert_eq!(LockValue(255).to_string(), format!("{}ff", "0".repeat(30)));
+        assert_eq!(
+            LockValue::from_bits(255).to_string(),
+            format!("{}ff", "0".repeat(30))
+        );
+        assert_eq!(
+            LockValue::from_bits(0x0123_4567_89ab_cdef << 64).as_str(),
+            format!("0123456789abcdef{}", "0".repeat(16))
+        );
     }
 }

@@ -45,6 +45,7 @@
 //! ```
 
 mod asking;
+mod command;
 mod connection;
 mod error;
 mod fair;
@@ -68,6 +69,7 @@ pub use lease::{Lock, LockValue, Release};
 pub use retry::RetryPolicy;
 pub use watchdog::Lease;
 
+use command::Command;
 use node::Node;
 use wakeup::Waiters;
 
@@ -192,31 +194,38 @@ impl LockManager {
         let started = Instant::now();
         let timeout = node_timeout(ttl);
         let mut attempts = 0;
+        let mut listener = None;
         loop {
             attempts += 1;
-            // Listening before asking, so a release between our refusal and our sleep wakes us.
-            let mut listener = self.waiters.listen(&keys);
+            // Listening before asking, so that a release between our refusal and our sleep wakes
+            // us. The first attempt, usually granted, only marks where releases stand instead
+            // (`wakeup.rs`), which is one atomic read and no lock.
+            let mark = self.waiters.mark(&keys);
+            if attempts > 1 {
+                listener = Some(self.waiters.listen(&keys));
+            }
             // A value of its own per attempt: a late release of an earlier attempt can then
             // never delete what this one is granted.
             let value = LockValue::random();
-            let shown = value.to_string();
             let attempt_started = Instant::now();
-            // Each answer is 0 for "refused", else 1 or the token the node minted.
-            let ttl_arg = ttl_ms.to_string();
-            let (nodes, keys_ref, shown_ref) = (&self.nodes, &keys, &shown);
-            let (with_counter, ttl_arg) = (&with_counter, &ttl_arg);
-            let mut asking = asking::ask(n, |i| async move {
-                let node = &nodes[i];
-                if fenced {
-                    let args = [shown_ref.as_str(), ttl_arg.as_str()];
-                    node.run::<u64>(&fencing::ACQUIRE_FENCED, with_counter, &args, timeout)
-                        .await
-                } else {
-                    node.try_acquire(keys_ref, shown_ref, ttl_ms, timeout)
-                        .await
-                        .map(u64::from)
-                }
-            });
+            // One command for every node (`command.rs`). Each answer is 0 for "refused", else
+            // 1 or the token the node minted.
+            let command = match (fenced, keys.as_slice()) {
+                (true, _) => Command::script(
+                    &fencing::ACQUIRE_FENCED,
+                    &with_counter,
+                    &[value.as_str(), &ttl_ms.to_string()],
+                ),
+                (false, [key]) => Command::set_if_absent(key, value.as_str(), ttl_ms),
+                (false, _) => Command::script(
+                    &scripts::ACQUIRE_ALL,
+                    &keys,
+                    &[value.as_str(), &ttl_ms.to_string()],
+                ),
+            };
+            let (nodes, command) = (&self.nodes, &command);
+            let no_answer = |i: usize| nodes[i].no_answer(timeout);
+            let mut asking = asking::ask(n, timeout, no_answer, |i| nodes[i].acquire(command));
             asking
                 .until(|a| {
                     a.count(|&t| t > 0) >= quorum || a.count(|&t| t == 0) + a.failed() > n - quorum
@@ -255,7 +264,7 @@ impl LockManager {
             let unreachable = answers.failed();
             let first_error = answers.errors().next().cloned();
             drop(asking);
-            self.release_keys(&keys, &shown, timeout, &granted).await;
+            self.release_keys(&keys, &value, timeout, &granted).await;
 
             if n - unreachable < quorum {
                 return Err(match (n, first_error) {
@@ -278,6 +287,17 @@ impl LockManager {
                         waited: started.elapsed(),
                     }
                 });
+            };
+            let listener = match listener.as_mut() {
+                Some(listener) => listener,
+                None => {
+                    let listener = listener.insert(self.waiters.listen(&keys));
+                    if self.waiters.released_since(&keys, mark) {
+                        // Released while we were asking: ask again now, not after the backoff.
+                        continue;
+                    }
+                    listener
+                }
             };
             // The backoff bounds the wait; a release by this process ends it early.
             tokio::select! {
@@ -302,7 +322,7 @@ impl LockManager {
         let (n, quorum) = (self.nodes.len(), self.quorum());
         let all = lock.resources.len();
         let timeout = node_timeout(lock.valid_until.saturating_duration_since(lock.acquired_at));
-        let mut asking = self.ask_release(&lock.resources, &lock.value.to_string(), timeout);
+        let mut asking = self.ask_release(&lock.resources, &lock.value, timeout);
         asking
             .until(|a| {
                 a.count(|&deleted| deleted == all) >= quorum
@@ -362,7 +382,7 @@ impl LockManager {
     async fn release_keys(
         &self,
         keys: &[String],
-        value: &str,
+        value: &LockValue,
         timeout: Duration,
         wait_for: &[usize],
     ) {
@@ -373,19 +393,29 @@ impl LockManager {
         asking.finish_in_background();
     }
 
-    /// The release script for `keys` holding `value`, sent to every node. The calls own what
-    /// they use, so that those still open can finish in the background.
+    /// The release script for `keys` holding `value`, sent to every node. The calls share
+    /// the one command and own what they use, so that those still open can finish in the
+    /// background.
     fn ask_release(
         &self,
         keys: &[String],
-        value: &str,
+        value: &LockValue,
         timeout: Duration,
-    ) -> asking::Asking<usize, impl Future<Output = Result<usize, LockError>> + Send + 'static>
-    {
-        let (keys, value): (Arc<[String]>, Arc<str>) = (keys.into(), value.into());
-        asking::ask(self.nodes.len(), |i| {
-            let (node, keys, value) = (self.nodes[i].clone(), keys.clone(), value.clone());
-            async move { node.release(&keys, &value, timeout).await }
+    ) -> asking::Asking<
+        usize,
+        impl Future<Output = Result<usize, LockError>> + Send + 'static,
+        impl Fn(usize) -> LockError + Send + 'static,
+    > {
+        let script = match keys {
+            [_] => &scripts::RELEASE_ONE,
+            _ => &scripts::RELEASE,
+        };
+        let command = Arc::new(Command::script(script, keys, &[value.as_str()]));
+        let nodes = self.nodes.clone();
+        let no_answer = move |i: usize| nodes[i].no_answer(timeout);
+        asking::ask(self.nodes.len(), timeout, no_answer, |i| {
+            let (node, command) = (self.nodes[i].clone(), command.clone());
+            async move { node.send(&command).await }
         })
     }
 }

@@ -4,20 +4,25 @@
 //! GC, a VM migration) accepts the TCP connection and then says nothing. Without a deadline every
 //! caller would hang on it; with one, a silent node is just a failed vote, and Redlock is built
 //! to survive a minority of those. Connecting has its own timeout; the caller's deadline bounds the
-//! whole call, connecting included. Lock commands share one multiplexed connection
+//! whole call, connecting included. The questions of an acquisition or a release are bounded
+//! by one deadline for all the nodes asked (`asking.rs`): one timer per question, not one per
+//! node. Lock commands share one multiplexed connection
 //! (`connection.rs`); the fair lock's blocking waits borrow pooled connections of their own, each
 //! with a response deadline that fits the wait, never the client's default.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
 use deadpool_redis::{Config, Pool, PoolConfig, PoolError, Runtime, TimeoutType, Timeouts};
-use redis::{cmd, Client, FromRedisValue, IntoConnectionInfo, Script};
+use redis::aio::MultiplexedConnection;
+use redis::{
+    cmd, Client, ErrorKind, FromRedisValue, IntoConnectionInfo, RedisResult, Script,
+    ServerErrorKind, Value,
+};
 
+use super::command::Command;
 use super::connection::Shared;
-use super::scripts::{ACQUIRE_ALL, RELEASE};
 use super::LockError;
 
 /// Connecting to a healthy node on a LAN takes a millisecond; half a second means it is not there.
@@ -78,73 +83,65 @@ impl Node {
         })
     }
 
-    /// Takes every key for us, or none of them. `Ok(false)` means someone else holds one.
-    pub(crate) async fn try_acquire(
-        &self,
-        keys: &[String],
-        value: &str,
-        ttl_ms: u64,
-        deadline: Duration,
-    ) -> Result<bool, LockError> {
-        self.within(deadline, async {
-            if let [key] = keys {
-                // The plain command other clients use, so a lock taken by redis-py or
-                // node-redlock on the same key and ours are one and the same.
-                let mut set = cmd("SET");
-                set.arg(key).arg(value).arg("NX").arg("PX").arg(ttl_ms);
-                let set: Option<String> = self
-                    .shared
-                    .call(|mut conn| {
-                        let set = &set;
-                        async move { set.query_async(&mut conn).await }
-                    })
-                    .await?;
-                Ok(set.is_some())
-            } else {
-                let taken: i64 = self
-                    .script(&ACQUIRE_ALL, keys, &[value, &ttl_ms.to_string()])
-                    .await?;
-                Ok(taken == 1)
-            }
-        })
-        .await
+    /// Sends `command` and reads the answer. Not bounded in time here: the caller bounds it,
+    /// with one deadline for every node of a question (`asking.rs`) or with [`run`](Self::run).
+    pub(crate) async fn send<T: FromRedisValue>(&self, command: &Command) -> Result<T, LockError> {
+        self.shared
+            .call(|mut conn| async move {
+                match command.cmd.query_async(&mut conn).await {
+                    Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                        match command.script {
+                            // Rare (the node's script cache was flushed): boxed, so it adds
+                            // nothing to the size of every call.
+                            Some(script) => {
+                                Box::pin(load_and_ask(script, &command.cmd, conn)).await
+                            }
+                            None => Err(e),
+                        }
+                    }
+                    answer => answer,
+                }
+            })
+            .await
+            .map_err(|message| self.failed(message))
     }
 
-    /// Deletes the keys that still hold our value; returns how many it deleted.
-    pub(crate) async fn release(
-        &self,
-        keys: &[String],
-        value: &str,
-        deadline: Duration,
-    ) -> Result<usize, LockError> {
-        self.within(deadline, self.script(&RELEASE, keys, &[value]))
-            .await
+    /// Sends an acquisition: `0` when refused, else `1` (`SET` answered `OK`, a script `1`) or
+    /// the fencing token the node minted.
+    pub(crate) async fn acquire(&self, command: &Command) -> Result<u64, LockError> {
+        match self.send(command).await? {
+            Value::Nil => Ok(0),
+            Value::Okay => Ok(1),
+            Value::Int(granted) => Ok(u64::try_from(granted).unwrap_or(0)),
+            other => Err(self.failed(format!("unexpected answer to a lock command: {other:?}"))),
+        }
     }
 
     /// Runs one of the lock's scripts on this node within `deadline`.
     pub(crate) async fn run<T: FromRedisValue + Send>(
         &self,
-        script: &Script,
+        script: &'static Script,
         keys: &[String],
         args: &[&str],
         deadline: Duration,
     ) -> Result<T, LockError> {
-        self.within(deadline, self.script(script, keys, args)).await
+        let command = Command::script(script, keys, args);
+        match tokio::time::timeout(deadline, self.send(&command)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(self.no_answer(deadline)),
+        }
     }
 
-    async fn script<T: FromRedisValue + Send>(
-        &self,
-        script: &Script,
-        keys: &[String],
-        args: &[&str],
-    ) -> Result<T, String> {
-        self.shared
-            .call(|mut conn| async move {
-                let mut invocation = script.prepare_invoke();
-                invocation.key(keys).arg(args);
-                invocation.invoke_async(&mut conn).await
-            })
-            .await
+    /// The error of a call this node did not answer within `deadline`.
+    pub(crate) fn no_answer(&self, deadline: Duration) -> LockError {
+        self.failed(format!("no answer within {}ms", deadline.as_millis()))
+    }
+
+    fn failed(&self, message: String) -> LockError {
+        LockError::Redis {
+            node: self.name.clone(),
+            message,
+        }
     }
 
     /// Blocks up to `wait` for an element on `list` (BLPOP); `true` when one arrived, `false`
@@ -205,15 +202,21 @@ impl Node {
         deadline: Duration,
         call: impl Future<Output = Result<T, String>>,
     ) -> Result<T, LockError> {
-        let outcome = match tokio::time::timeout(deadline, call).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(format!("no answer within {}ms", deadline.as_millis())),
-        };
-        outcome.map_err(|message| LockError::Redis {
-            node: self.name.clone(),
-            message,
-        })
+        match tokio::time::timeout(deadline, call).await {
+            Ok(outcome) => outcome.map_err(|message| self.failed(message)),
+            Err(_) => Err(self.no_answer(deadline)),
+        }
     }
+}
+
+/// Loads `script` on the connection and sends `cmd` (its `EVALSHA`) once more.
+async fn load_and_ask<T: FromRedisValue>(
+    script: &Script,
+    cmd: &redis::Cmd,
+    mut conn: MultiplexedConnection,
+) -> RedisResult<T> {
+    script.load_async(&mut conn).await?;
+    cmd.query_async(&mut conn).await
 }
 
 /// A pooled connection lent to one blocking wait. Unless the wait finished, the connection

@@ -23,6 +23,7 @@ use redis::Script;
 use tokio_util::sync::CancellationToken;
 
 use super::asking;
+use super::command::Command;
 use super::{node_timeout, Lock, LockError, LockManager, RetryPolicy};
 
 /// PEXPIREs every key that still holds our value; 1 when all of them did. KEYS: the lock's
@@ -69,9 +70,10 @@ impl LockManager {
         let started = Instant::now();
         let args = [lock.value.to_string(), ttl.as_millis().to_string()];
         let timeout = node_timeout(ttl);
-        let (keys, args) = (&lock.resources, [args[0].as_str(), args[1].as_str()]);
-        let mut asking = asking::ask(nodes.len(), |i| async move {
-            nodes[i].run::<i64>(&EXTEND, keys, &args, timeout).await
+        let command = &Command::script(&EXTEND, &lock.resources, &[&args[0], &args[1]]);
+        let no_answer = |i: usize| nodes[i].no_answer(timeout);
+        let mut asking = asking::ask(nodes.len(), timeout, no_answer, |i| async move {
+            nodes[i].send::<i64>(command).await
         });
         asking
             .until(|a| {

@@ -374,3 +374,29 @@ async fn an_expired_lease_that_one_late_node_still_holds_is_reported_as_expired(
     }
     assert_eq!(left, ":0", "our value is still deleted where it remained");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_lost_its_scripts_still_releases_and_takes_several_keys() {
+    let redis = RedisServer::start();
+    let locks = manager(&[&redis]);
+    let lock = locks
+        .acquire(&key("flushed"), TTL, &RetryPolicy::no_wait())
+        .await
+        .unwrap();
+    // The scripts were loaded when the connection opened; the node forgets them.
+    assert_eq!(redis.command(&["SCRIPT", "FLUSH"]), "+OK");
+    assert_eq!(locks.release(&lock).await.unwrap(), Release::Released);
+    assert_eq!(redis.command(&["EXISTS", "lock:test:flushed"]), ":0");
+
+    assert_eq!(redis.command(&["SCRIPT", "FLUSH"]), "+OK");
+    let both = vec![
+        "lock:test:flushed:1".to_string(),
+        "lock:test:flushed:2".to_string(),
+    ];
+    let lock = locks
+        .acquire(&both, TTL, &RetryPolicy::no_wait())
+        .await
+        .unwrap();
+    assert_eq!(redis.command(&["EXISTS", &both[0], &both[1]]), ":2");
+    assert_eq!(locks.release(&lock).await.unwrap(), Release::Released);
+}

@@ -260,16 +260,16 @@ impl Present {
         self.lang.t2(
             "present-js-running",
             "requests",
-            &"{requests}",
+            "{requests}",
             "strategy",
-            &"{strategy}",
+            "{strategy}",
         )
     }
 
     /// The script's words for a refusal without a message, `{status}` left for it.
     fn js_server_answered(&self) -> String {
         self.lang
-            .t1("present-js-server-answered", "status", &"{status}")
+            .t1("present-js-server-answered", "status", "{status}")
     }
 
     /// "812 ms for 10 requests", after the strategy in the banner's detail.
@@ -277,9 +277,9 @@ impl Present {
         self.lang.t2(
             "present-run-summary",
             "duration",
-            &format!("{:.0}", run.summary.duration_ms),
+            format!("{:.0}", run.summary.duration_ms),
             "requests",
-            &run.summary.requests,
+            run.summary.requests,
         )
     }
 }
