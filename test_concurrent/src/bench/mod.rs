@@ -18,6 +18,7 @@ mod cell;
 mod database;
 mod events;
 mod many_events;
+mod one_client;
 mod render;
 mod seat_map;
 mod waves;
@@ -99,6 +100,13 @@ pub struct BenchArgs {
     #[arg(long, value_name = "K", default_value_t = 50,
           value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(0..=1000), |n| n as usize))]
     pub race_rounds: usize,
+
+    /// Alternating rounds of one client booking (atomic, hot event) and one client on the
+    /// trivial route, half a second each (0 to 100; 0 for none): the one-client ratio, taken
+    /// within each round.
+    #[arg(long, value_name = "K", default_value_t = 10,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(0..=100), |n| n as usize))]
+    pub one_client_rounds: usize,
 
     /// Events inserted into the lab's database (--database-url) while `/`, `GET /events` and
     /// `/metrics` are timed again, then deleted (0 to 1000000; 0 for none).
@@ -301,6 +309,28 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
     } else {
         None
     };
+    let one_client = if args.one_client_rounds > 0 && measured.contains(&StrategyName::Atomic) {
+        eprintln!(
+            "one client: {} alternating rounds of {} bookings and GET {}",
+            args.one_client_rounds,
+            StrategyName::Atomic,
+            waves::TRIVIAL_ROUTE
+        );
+        let path = booking_path(StrategyName::Atomic, &args);
+        events::reset(&client, &[events.hot]).await?;
+        let one = one_client::measure(
+            &client,
+            &path,
+            events.hot,
+            args.one_client_rounds,
+            ONE_CLIENT_ROUND,
+        )
+        .await;
+        events::reset(&client, &[events.hot]).await?;
+        Some(one)
+    } else {
+        None
+    };
     let race = if args.race_rounds > 0 {
         eprintln!(
             "race: {} rounds of no-lock at race_window_ms=0",
@@ -333,6 +363,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<bool> {
         ceiling: limits.ceiling,
         waves,
         race,
+        one_client,
         many_events,
         cells,
         skipped,
@@ -397,6 +428,9 @@ async fn seat_map_section(client: &Client, args: &BenchArgs) -> anyhow::Result<b
     }
     Ok(ok)
 }
+
+/// How long each side of a one-client round runs.
+const ONE_CLIENT_ROUND: Duration = Duration::from_millis(500);
 
 /// Requests of each no-lock race round: the workshop's ten.
 const RACE_REQUESTS: usize = 10;
@@ -623,6 +657,11 @@ fn reproduce(args: &BenchArgs, targets: &[String]) -> String {
             defaults.wave_tickets as usize,
         ),
         ("--race-rounds", args.race_rounds, defaults.race_rounds),
+        (
+            "--one-client-rounds",
+            args.one_client_rounds,
+            defaults.one_client_rounds,
+        ),
         (
             "--many-events",
             args.many_events as usize,
