@@ -260,11 +260,16 @@ impl LockManager {
             // Undo the partial grants before waiting, so they do not block everyone else until
             // their TTL. A node that failed or is yet to answer may still apply its grant late:
             // its release, sent now, runs right after it there; only the grants are waited for.
+            // A node that answered "refused" set nothing: when every node did, as on a hot
+            // single-node lock, there is nothing to undo and no release to send.
             let granted = answers.nodes_where(|&t| t > 0);
+            let refused = answers.count(|&t| t == 0);
             let unreachable = answers.failed();
             let first_error = answers.errors().next().cloned();
             drop(asking);
-            self.release_keys(&keys, &value, timeout, &granted).await;
+            if refused < n {
+                self.release_keys(&keys, &value, timeout, &granted).await;
+            }
 
             if n - unreachable < quorum {
                 return Err(match (n, first_error) {

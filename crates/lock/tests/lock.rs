@@ -400,3 +400,40 @@ async fn a_node_that_lost_its_scripts_still_releases_and_takes_several_keys() {
     assert_eq!(redis.command(&["EXISTS", &both[0], &both[1]]), ":2");
     assert_eq!(locks.release(&lock).await.unwrap(), Release::Released);
 }
+
+/// How many times the node ran `command` (INFO commandstats).
+fn calls(redis: &RedisServer, command: &str) -> u64 {
+    let stats = redis.command(&["INFO", "commandstats"]);
+    let prefix = format!("cmdstat_{command}:calls=");
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_attempt_sends_no_release_to_the_nodes_that_refused() {
+    let redis = RedisServer::start();
+    let locks = manager(&[&redis]);
+    let held = locks
+        .acquire(&key("refused"), TTL, &RetryPolicy::no_wait())
+        .await
+        .unwrap();
+    let (sets, scripts) = (calls(&redis, "set"), calls(&redis, "evalsha"));
+    let refused = locks
+        .acquire(&key("refused"), TTL, &RetryPolicy::no_wait())
+        .await;
+    assert!(
+        matches!(refused, Err(LockError::Locked { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(calls(&redis, "set"), sets + 1, "one attempt, one SET");
+    assert_eq!(
+        calls(&redis, "evalsha"),
+        scripts,
+        "the node refused: there was nothing to undo"
+    );
+    assert_eq!(locks.release(&held).await.unwrap(), Release::Released);
+    assert_eq!(calls(&redis, "evalsha"), scripts + 1);
+}
