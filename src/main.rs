@@ -1,5 +1,6 @@
 //! The `oversold` server: parse the configuration, bind, run. Everything else lives in the library.
 
+use std::io::IsTerminal;
 use std::net::TcpListener;
 
 use anyhow::Context;
@@ -10,10 +11,20 @@ use oversold::Config;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    // Every booking logs a line; written in place, each was a write to the log file inside
+    // the request (and, for the lock strategies, inside the critical section). A writer thread
+    // takes them instead; when its buffer is full a request waits rather than a line being
+    // lost. The guard flushes what is left when the server stops.
+    let (log, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Colours only for a terminal: start.sh sends the log to a file.
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_writer(log)
         .init();
     let config = Config::parse();
     raise_open_file_limit();

@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use tracing::{info, warn};
+use tracing::{debug, warn};
 
 use crate::lock::{Lock, LockManager, Release};
 use crate::store::Booking;
@@ -89,7 +89,9 @@ where
     request.trace.lease_taken(&lock);
     // Entered until released, so a shutdown that cuts this request off still lets it go.
     let held = context.leases.hold(locks, &lock);
-    info!(
+    // Debug, not info: this runs inside the critical section, and the request's own log line
+    // (web/api.rs) says how long it waited for the lock and held it.
+    debug!(
         strategy,
         key = %keys[0],
         token = lock.token.map(|t| t.0),
