@@ -6,7 +6,7 @@
 use oversold_api::StrategyName;
 use uuid::Uuid;
 
-use super::{in_write_transaction, on_pool, Pool, Store};
+use super::{on_pool, Pool, Store};
 
 /// What a strategy wants written.
 #[derive(Clone, Debug)]
@@ -142,22 +142,55 @@ impl Store {
 
     /// The second half: store `available` as the caller computed it, and the booking row, in one
     /// transaction. It re-checks nothing: a stale `available` is written as it is.
+    ///
+    /// Both writes travel as one command, since this runs inside every lock strategy's critical
+    /// section and each command is a round trip (to SQLite's worker thread, or to Postgres):
+    /// SQLite runs the two statements of one query with the same numbered parameters, and
+    /// Postgres runs an `UPDATE` in a `WITH` whether or not the `INSERT` reads from it. The id is
+    /// made here, as `batched` makes its ids, so nothing needs to come back.
     pub async fn write_booking(
         &self,
         available: i64,
         booking: NewBooking,
     ) -> Result<Booking, sqlx::Error> {
-        let id = in_write_transaction!(self, tx => {
-            // The version moves with every write, so an optimistic writer notices this one too.
-            sqlx::query("UPDATE events SET available = $1, version = version + 1 WHERE id = $2")
-                .bind(available)
-                .bind(booking.event_id)
-                .execute(&mut *tx)
-                .await?;
-            let id = insert_booking!(tx, booking)?;
-            tx.commit().await?;
-            id
-        });
-        booking.written(&id)
+        let id = Uuid::new_v4();
+        let _one_writer = self.one_writer().await;
+        // The two backends differ in the statement and in how a UUID binds, not in the rest.
+        macro_rules! write_in_one {
+            ($pool:expr, $statement:expr, $id:expr) => {{
+                let mut tx = $pool.begin_with(self.begin_write()).await?;
+                sqlx::query($statement)
+                    .bind(available)
+                    .bind(booking.event_id)
+                    .bind($id)
+                    .bind(&booking.customer)
+                    .bind(booking.strategy.as_str())
+                    .bind(&booking.instance)
+                    .bind(booking.fence_token)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }};
+        }
+        // The version moves with every write, so an optimistic writer notices this one too.
+        match self.write_pool() {
+            Pool::Sqlite(pool) => write_in_one!(
+                pool,
+                "UPDATE events SET available = $1, version = version + 1 WHERE id = $2;
+                 INSERT INTO bookings (id, event_id, customer, strategy, instance, fence_token)
+                 VALUES ($3, $2, $4, $5, $6, $7)",
+                id.hyphenated().to_string()
+            ),
+            Pool::Postgres(pool) => write_in_one!(
+                pool,
+                "WITH moved AS (
+                    UPDATE events SET available = $1, version = version + 1 WHERE id = $2
+                 )
+                 INSERT INTO bookings (id, event_id, customer, strategy, instance, fence_token)
+                 VALUES ($3, $2, $4, $5, $6, $7)",
+                id
+            ),
+        }
+        Ok(booking.stored_as(id))
     }
 }
