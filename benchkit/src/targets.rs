@@ -19,14 +19,7 @@ pub struct Target {
 
 impl Target {
     pub fn median(&self) -> Option<f64> {
-        let mut sorted = self.rounds.clone();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(sorted[n / 2]),
-            _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-        }
+        crate::stats::median(&self.rounds)
     }
 
     /// Met when the median ratio reaches the target; `None` when nothing was measured.

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use benchkit::stats::summarize;
+use benchkit::stats::{median, summarize};
 use oversold_api::Client;
 use serde::Serialize;
 
@@ -28,14 +28,7 @@ pub struct OneClient {
 
 impl OneClient {
     pub fn median(&self) -> Option<f64> {
-        let mut sorted = self.ratios.clone();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(sorted[n / 2]),
-            _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-        }
+        median(&self.ratios)
     }
 
     /// The smallest and largest round's ratio.
