@@ -6,7 +6,7 @@
 use oversold_api::StrategyName;
 use uuid::Uuid;
 
-use super::{on_pool, Pool, Store};
+use super::{in_write_transaction, on_pool, Backend, Pool, Store};
 
 /// What a strategy wants written.
 #[derive(Clone, Debug)]
@@ -154,43 +154,38 @@ impl Store {
         booking: NewBooking,
     ) -> Result<Booking, sqlx::Error> {
         let id = Uuid::new_v4();
-        let _one_writer = self.one_writer().await;
-        // The two backends differ in the statement and in how a UUID binds, not in the rest.
-        macro_rules! write_in_one {
-            ($pool:expr, $statement:expr, $id:expr) => {{
-                let mut tx = $pool.begin_with(self.begin_write()).await?;
-                sqlx::query($statement)
-                    .bind(available)
-                    .bind(booking.event_id)
-                    .bind($id)
-                    .bind(&booking.customer)
-                    .bind(booking.strategy.as_str())
-                    .bind(&booking.instance)
-                    .bind(booking.fence_token)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            }};
-        }
+        let backend = self.backend();
         // The version moves with every write, so an optimistic writer notices this one too.
-        match self.write_pool() {
-            Pool::Sqlite(pool) => write_in_one!(
-                pool,
+        let statement = match backend {
+            Backend::Sqlite => {
                 "UPDATE events SET available = $1, version = version + 1 WHERE id = $2;
                  INSERT INTO bookings (id, event_id, customer, strategy, instance, fence_token)
-                 VALUES ($3, $2, $4, $5, $6, $7)",
-                id.hyphenated().to_string()
-            ),
-            Pool::Postgres(pool) => write_in_one!(
-                pool,
+                 VALUES ($3, $2, $4, $5, $6, $7)"
+            }
+            Backend::Postgres => {
                 "WITH moved AS (
                     UPDATE events SET available = $1, version = version + 1 WHERE id = $2
                  )
                  INSERT INTO bookings (id, event_id, customer, strategy, instance, fence_token)
-                 VALUES ($3, $2, $4, $5, $6, $7)",
-                id
-            ),
-        }
+                 VALUES ($3, $2, $4, $5, $6, $7)"
+            }
+        };
+        in_write_transaction!(self, tx => {
+            let write = sqlx::query(statement).bind(available).bind(booking.event_id);
+            // A UUID binds as text on SQLite, as insert_bookings! binds it.
+            let write = match backend {
+                Backend::Sqlite => write.bind(id.hyphenated().to_string()),
+                Backend::Postgres => write.bind(id),
+            };
+            write
+                .bind(&booking.customer)
+                .bind(booking.strategy.as_str())
+                .bind(&booking.instance)
+                .bind(booking.fence_token)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(booking.stored_as(id))
     }
 }
