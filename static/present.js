@@ -10,6 +10,14 @@
   const count = Number(step.dataset.count);
   let running = false;
 
+  // The page's own words (data-running, data-server-answered, in the page's language), their
+  // `{name}` holes filled here; English when a page does not carry them.
+  function words(template, fallback, values) {
+    return (template || fallback).replace(/\{(\w+)\}/g, (hole, name) =>
+      name in values ? String(values[name]) : hole,
+    );
+  }
+
   function go(n) {
     if (n >= 1 && n <= count && n !== number) window.location.assign(`/present?step=${n}`);
   }
@@ -27,7 +35,10 @@
     const button = document.getElementById("run-step");
     if (button) button.disabled = true;
     const body = JSON.parse(step.dataset.run);
-    say(`Running ${body.requests} requests with ${body.strategy}…`, "running");
+    say(
+      words(step.dataset.running, "Running {requests} requests with {strategy}…", body),
+      "running",
+    );
     try {
       const response = await fetch("/experiments", {
         method: "POST",
@@ -36,7 +47,12 @@
         body: JSON.stringify(body),
       });
       const data = await response.json().catch(() => null);
-      if (!response.ok) throw new Error((data && data.message) || `the server answered ${response.status}`);
+      if (!response.ok) {
+        const refusal = words(step.dataset.serverAnswered, "the server answered {status}", {
+          status: response.status,
+        });
+        throw new Error((data && data.message) || refusal);
+      }
       window.location.assign(`/present?step=${number}&experiment=${data.id}`);
       return;
     } catch (error) {
