@@ -62,6 +62,24 @@
     if (button) button.disabled = false;
   }
 
+  // The result belongs on the first screen: when a long title wraps the header onto a second
+  // line (Vietnamese runs longer), the timeline is scaled down to the room that is left rather
+  // than pushed below the fold. A screen too short for a readable picture (a phone on its side)
+  // scrolls instead.
+  function fitResult() {
+    const figure = document.querySelector("#result .timeline-figure");
+    const picture = figure && figure.querySelector("svg");
+    if (!picture) return;
+    picture.style.maxHeight = "";
+    const box = picture.getBoundingClientRect();
+    // What the figure adds below the picture (its border, the line an inline svg sits on).
+    const below = figure.getBoundingClientRect().bottom - box.bottom;
+    const room = window.innerHeight - (box.top + window.scrollY) - below - 4;
+    if (box.height > room && room >= 200) picture.style.maxHeight = `${Math.floor(room)}px`;
+  }
+  fitResult();
+  window.addEventListener("resize", fitResult);
+
   const button = document.getElementById("run-step");
   if (button) button.addEventListener("click", run);
 

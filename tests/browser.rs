@@ -4,13 +4,16 @@
 //! and a with-lock experiment over both by filling in the form and clicking, and reads the
 //! verdicts and the timeline off the page, checked against the audit. Another test walks every
 //! presenter step at the size of a 1280×720 projector zoomed to 150 % (853×480 CSS px), running
-//! each step's experiment with its key and checking its verdict and that it fits. Screenshots are
+//! each step's experiment with its key and checking its verdict and that it fits, in English and
+//! in Vietnamese. Screenshots are
 //! saved under `target/screenshots/` for a person to look at.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use oversold::web::presenter::guide;
+use oversold::experiment::Summary;
+use oversold::i18n::Lang;
+use oversold::web::presenter::guide_in;
 use serde_json::Value;
 use testkit::fantoccini::{Client, Locator};
 use testkit::{spawn_app, spawn_app_with, AppOptions, Backend, Browser, TestApp};
@@ -359,6 +362,17 @@ async fn the_form_keeps_its_settings_after_a_run_and_a_reload_mid_run_shows_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector_screen() {
+    walk_the_presenter(Lang::En).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vietnamese_presenter_walks_every_step_with_its_verdict_in_vietnamese() {
+    walk_the_presenter(Lang::Vi).await;
+}
+
+/// Every step of the guide in `lang`, on the projector: run with R where the step runs, the
+/// banner the guide promises, the verdict the audit gives in that language, and a fit.
+async fn walk_the_presenter(lang: Lang) {
     // The projector: 1280×720 zoomed to 150 % is 853×480 CSS px.
     let browser = browser_with_viewport(853, 480).await;
     let first = spawn_app_with(AppOptions {
@@ -368,10 +382,10 @@ async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector
     .await;
     let second = first.spawn_twin("app-2").await;
     let client = &browser.client;
-    let steps = &guide().steps;
+    let steps = &guide_in(lang).steps;
     let mut stopped = 0;
     client
-        .goto(&format!("{}/present", second.address))
+        .goto(&format!("{}/present?lang={}", second.address, lang.code()))
         .await
         .unwrap();
     for (i, step) in steps.iter().enumerate() {
@@ -387,6 +401,14 @@ async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector
             stopped += 1;
         }
         assert_fits_sideways(client, &format!("step {number}")).await;
+        // Saved before the layout is judged, so a failure has its picture.
+        let shot = match lang {
+            Lang::En => format!("present-step-{number:02}.png"),
+            Lang::Vi => format!("present-vi-result-{number:02}.png"),
+        };
+        if step.run.is_none() {
+            save_screenshot(client, &shot).await;
+        }
         if step.run.is_some() {
             client
                 .find(Locator::Css("body"))
@@ -417,14 +439,17 @@ async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector
                     expect.tone
                 );
             }
-            // The verdict comes from the audit of the run's own event.
+            // The verdict comes from the audit of the run's own event, in the page's language.
             let listed: Value = first.get("/experiments").await.json().await.unwrap();
             let audit = first.audit(listed[0]["event_id"].as_i64().unwrap()).await;
+            let run: Summary = serde_json::from_value(listed[0].clone()).unwrap();
             assert_eq!(
-                headline, listed[0]["verdict"]["headline"],
-                "step {number}: the page shows the stored verdict"
+                headline,
+                run.verdict_in(&lang).headline,
+                "step {number}: the page shows the run's verdict in {lang:?}"
             );
             assert_eq!(audit.booked, listed[0]["audit"]["booked"].as_i64().unwrap());
+            save_screenshot(client, &shot).await;
             let (bottom, height) = bottom_and_height(client, "#result .timeline-figure").await;
             assert!(
                 bottom <= height + 1.0,
@@ -432,7 +457,6 @@ async fn the_presenter_walks_every_workshop_step_with_its_verdict_on_a_projector
             );
             assert_fits_sideways(client, &format!("step {number} with its result")).await;
         }
-        save_screenshot(client, &format!("present-step-{number:02}.png")).await;
         if number < steps.len() {
             client
                 .find(Locator::Css("body"))

@@ -212,3 +212,58 @@ on_every_database! {
         assert!(message.ends_with(&format!("({detail})")), "the detail stays: {message}");
     }
 }
+
+/// A run's own words follow the page: its answers ("201 booked"), the timeline's token and lock
+/// endings, the downloaded timeline and the cost chart, while the wire's error codes (`sold_out`)
+/// stay as the API spells them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_answers_timeline_and_cost_chart_speak_the_page_language() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut ids = Vec::new();
+    for strategy in ["no-lock", "atomic"] {
+        let body =
+            json!({"strategy": strategy, "requests": 4, "capacity": 1, "race_window_ms": 30});
+        let response = app.post("/experiments", Some(body)).await;
+        assert_eq!(response.status().as_u16(), 201);
+        let run: serde_json::Value = response.json().await.unwrap();
+        ids.push(run["id"].as_i64().unwrap());
+    }
+    let atomic = ids[1];
+    let page = |lang: &str| format!("{}/?experiment={atomic}&lang={lang}", app.address);
+    let en = html(&client(), &page("en")).await;
+    let vi = html(&client(), &page("vi")).await;
+    assert!(en.contains("201 booked"), "{en}");
+    assert!(vi.contains("201 đã đặt"), "{vi}");
+    assert!(
+        !vi.contains("201 booked"),
+        "an English answer on the Vietnamese page"
+    );
+    assert!(vi.contains("409 sold_out"), "the wire's code stays: {vi}");
+    assert!(
+        en.contains("Time for the same 4 requests"),
+        "the cost chart's title: {en}"
+    );
+    assert!(
+        vi.contains("Thời gian cho cùng 4 yêu cầu"),
+        "the cost chart's title: {vi}"
+    );
+    assert!(
+        !vi.contains("Time for the same"),
+        "an English cost chart on the Vietnamese page"
+    );
+
+    let svg = |lang: &str| {
+        format!(
+            "{}/experiments/{atomic}/timeline.svg?lang={lang}",
+            app.address
+        )
+    };
+    let en_svg = html(&client(), &svg("en")).await;
+    let vi_svg = html(&client(), &svg("vi")).await;
+    assert!(en_svg.contains("201 booked"), "{en_svg}");
+    assert!(vi_svg.contains("201 đã đặt"), "{vi_svg}");
+    assert!(
+        vi_svg.contains("đọc → ghi, không khóa"),
+        "the legend: {vi_svg}"
+    );
+}

@@ -97,3 +97,6 @@ expect-clock-jump-early-expiry = clock jump (early expiry)
 expect-safe = safe
 expect-oversells = oversells
 expect-late-holder-refused = late holder refused
+targets-one-instance = one instance
+targets-instances = { $count } instances
+cost-title = Time for the same { $requests } requests (race window { $window } ms, { $instances }), each strategy's latest run, with its verdict.

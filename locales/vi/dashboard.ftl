@@ -94,3 +94,6 @@ expect-clock-jump-early-expiry = đồng hồ nhảy (hết hạn sớm)
 expect-safe = an toàn
 expect-oversells = bán vượt
 expect-late-holder-refused = bên giữ khóa đến muộn bị từ chối
+targets-one-instance = một phiên bản
+targets-instances = { $count } phiên bản
+cost-title = Thời gian cho cùng { $requests } yêu cầu (cửa sổ tranh chấp { $window } ms, { $instances }), lần chạy mới nhất của mỗi chiến lược, kèm kết luận.

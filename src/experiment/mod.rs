@@ -159,10 +159,17 @@ impl Answer {
             .unwrap_or("?")
     }
 
+    /// "201 booked", "409 sold_out", "no answer: timeout": the status with the error code of the
+    /// wire contract, which stays as the API spells it in every language.
     pub fn outcome(&self) -> String {
+        self.outcome_in(crate::i18n::Lang::En)
+    }
+
+    /// [`Answer::outcome`] with its words ("booked", "no answer") in `lang`.
+    pub fn outcome_in(&self, lang: crate::i18n::Lang) -> String {
         match (&self.error, self.status) {
-            (None, 201) => "201 booked".to_string(),
-            (Some(code), 0) => format!("no answer: {code}"),
+            (None, 201) => lang.t("outcome-booked"),
+            (Some(code), 0) => lang.t1("outcome-no-answer", "code", code),
             (Some(code), status) => format!("{status} {code}"),
             (None, status) => status.to_string(),
         }
@@ -172,9 +179,14 @@ impl Answer {
 impl Experiment {
     /// How many answers had each outcome, most frequent first: "201 booked × 1, 409 sold_out × 9".
     pub fn tally(&self) -> Vec<(String, usize)> {
+        self.tally_in(crate::i18n::Lang::En)
+    }
+
+    /// [`Experiment::tally`] with the outcomes in `lang`.
+    pub fn tally_in(&self, lang: crate::i18n::Lang) -> Vec<(String, usize)> {
         let mut counts: Vec<(String, usize)> = Vec::new();
         for answer in &self.answers {
-            let outcome = answer.outcome();
+            let outcome = answer.outcome_in(lang);
             match counts.iter_mut().find(|(o, _)| *o == outcome) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((outcome, 1)),

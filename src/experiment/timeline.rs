@@ -249,7 +249,7 @@ struct Token {
     age: usize,
     value: i64,
     /// What the token is: "fencing token", or for etcd "etcd revision (fencing token)".
-    name: &'static str,
+    name: String,
 }
 
 struct RowView {
@@ -272,22 +272,17 @@ struct RowView {
 /// The SVG for these answers, ready to be embedded in HTML. `checked_write`: the strategy's
 /// write refuses a stale read by itself, so only lock holders can overlap dangerously.
 pub fn svg(answers: &[Answer], checked_write: bool) -> String {
-    svg_named(answers, checked_write, "fencing token")
+    svg_named(answers, checked_write, &Lang::En.t("timeline-token"))
 }
 
 /// [`svg`], with the fencing token named for what it is: etcd's token is the lock key's
 /// revision, and its hover says so.
-pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &'static str) -> String {
+pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &str) -> String {
     svg_in(answers, checked_write, token_name, Lang::En)
 }
 
 /// [`svg_named`] with the legend, the band's label and the description in `lang`.
-pub fn svg_in(
-    answers: &[Answer],
-    checked_write: bool,
-    token_name: &'static str,
-    lang: Lang,
-) -> String {
+pub fn svg_in(answers: &[Answer], checked_write: bool, token_name: &str, lang: Lang) -> String {
     let mut rows: Vec<Row> = answers.iter().map(Row::new).collect();
     rows.sort_by(|a, b| a.key().total_cmp(&b.key()));
     let span = rows.iter().map(|r| r.end).fold(1.0, f64::max) * 1.02;
@@ -315,7 +310,7 @@ pub fn svg_in(
             &scale,
             scale.row * i as f64,
             row,
-            (&tokens, token_name),
+            (&tokens, token_name, lang),
             &mut used,
         ));
     }
@@ -419,7 +414,7 @@ fn row_view(
     scale: &Scale,
     y: f64,
     row: &Row,
-    (tokens, name): (&[i64], &'static str),
+    (tokens, name, lang): (&[i64], &str, Lang),
     used: &mut Vec<Mark>,
 ) -> RowView {
     let h = scale.row;
@@ -474,7 +469,11 @@ fn row_view(
         .and_then(|t| t.fence_token)
         .and_then(|value| {
             let age = tokens.iter().position(|&known| known == value)? + 1;
-            Some(Token { age, value, name })
+            Some(Token {
+                age,
+                value,
+                name: name.to_string(),
+            })
         });
     RowView {
         mid: px(mid),
@@ -485,7 +484,7 @@ fn row_view(
         lease_end,
         number: a.index + 1,
         instance: a.instance().to_string(),
-        outcome: a.outcome(),
+        outcome: a.outcome_in(lang),
         booked: a.status == 201,
         token,
         labelled: h >= 14.0,

@@ -72,14 +72,16 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(experiment))
 }
 
-/// The run's timeline as a standalone SVG file, the same drawing the result page shows.
+/// The run's timeline as a standalone SVG file, the same drawing the result page shows, in
+/// the language of the page it was downloaded from.
 pub async fn timeline_svg(
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    lang: crate::web::lang::PageLang,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let experiment = stored(&state, id).await?;
-    let view = crate::web::dashboard::view::ExperimentView::new(experiment);
+    let view = crate::web::dashboard::view::ExperimentView::new_in(experiment, lang.lang);
     let strategy = &view.summary.strategy;
     // Strategy names are lowercase letters and dashes: safe in a quoted file name as they are.
     let file = format!("oversold-experiment-{id}-{strategy}-timeline.svg");

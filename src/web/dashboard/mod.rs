@@ -53,7 +53,7 @@ pub struct Dashboard {
 
 impl Dashboard {
     fn targets(&self, summary: &Summary) -> String {
-        targets(summary)
+        targets(summary, self.lang.lang)
     }
 
     fn cost_of(&self, summary: &Summary) -> String {
@@ -130,7 +130,7 @@ impl Dashboard {
                 ("event", &summary.event_id),
                 ("window", &lang.number(summary.race_window_ms)),
                 ("ttl", &lang.number(summary.ttl_ms)),
-                ("targets", &targets(summary)),
+                ("targets", &targets(summary, self.lang.lang)),
                 ("duration", &lang.decimal(summary.duration_ms, 0)),
                 ("throughput", &lang.decimal(summary.throughput(), 0)),
             ],
@@ -262,7 +262,7 @@ pub async fn page(
             }
             None => None,
         },
-        cost: CostChart::from_history(&history).map(|chart| {
+        cost: CostChart::from_history(&history, language).map(|chart| {
             askama::Template::render(&chart).expect("the cost chart template renders")
         }),
         history,

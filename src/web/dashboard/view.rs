@@ -3,7 +3,7 @@
 use askama::Template;
 use serde::Deserialize;
 
-use crate::experiment::{timeline, Answer, Experiment, RunState, Summary, Tone, Verdict};
+use crate::experiment::{timeline, Answer, Experiment, RunState, Summary, Tone};
 use crate::i18n::Lang;
 use crate::store::{Audit, Event};
 use crate::strategy::{Defaults, Expected, Outcome, Registry, StrategyName};
@@ -190,25 +190,20 @@ pub struct ExperimentView {
 }
 
 impl ExperimentView {
-    /// The view in English (the presenter's, until it speaks both languages).
-    pub fn new(experiment: Experiment) -> ExperimentView {
-        ExperimentView::new_in(experiment, Lang::En)
-    }
-
     /// The view with its timeline worded in `lang`.
     pub fn new_in(experiment: Experiment, lang: Lang) -> ExperimentView {
         let strategy = &experiment.summary.strategy.parse::<StrategyName>().ok();
         ExperimentView {
             description: strategy.map_or_else(String::new, |s| explained(s, lang)),
-            tally: experiment.tally(),
+            tally: experiment.tally_in(lang),
             timeline: timeline::svg_in(
                 &experiment.answers,
                 strategy.is_some_and(Registry::checks_its_write),
-                match strategy {
+                &lang.t(match strategy {
                     // The lock key's revision is etcd's fencing token.
-                    Some(StrategyName::Etcd) => "etcd revision (fencing token)",
-                    _ => "fencing token",
-                },
+                    Some(StrategyName::Etcd) => "timeline-token-etcd",
+                    _ => "timeline-token",
+                }),
                 lang,
             ),
             rows: {
@@ -222,17 +217,13 @@ impl ExperimentView {
                 experiment
                     .answers
                     .iter()
-                    .map(|a| AnswerRow::new(a, &tokens))
+                    .map(|a| AnswerRow::new(a, &tokens, lang))
                     .collect()
             },
             knobs: knobs_query(&experiment.summary),
             seat_map: None,
             summary: experiment.summary,
         }
-    }
-
-    pub fn verdict(&self) -> &Verdict {
-        &self.summary.verdict
     }
 
     pub fn running(&self) -> bool {
@@ -259,7 +250,7 @@ pub struct AnswerRow {
 }
 
 impl AnswerRow {
-    fn new(answer: &Answer, tokens: &[i64]) -> AnswerRow {
+    fn new(answer: &Answer, tokens: &[i64], lang: Lang) -> AnswerRow {
         let trace = answer.trace.as_ref();
         let lease_expired = trace.and_then(|t| t.lease_expired) == Some(true);
         let released = trace.and_then(|t| t.released_ms);
@@ -267,7 +258,7 @@ impl AnswerRow {
         AnswerRow {
             number: answer.index + 1,
             instance: answer.instance().to_string(),
-            outcome: answer.outcome(),
+            outcome: answer.outcome_in(lang),
             booked: answer.status == 201,
             latency: ms(Some(answer.latency_ms)),
             lock_wait: ms(trace.and_then(|t| t.lock_acquired_ms)),
@@ -277,8 +268,8 @@ impl AnswerRow {
             held: ms(trace.and_then(|t| t.hold_ms())),
             write: ms(trace.and_then(|t| Some(t.write_done_ms? - t.write_started_ms?))),
             lock_end: match (lease_expired, lease_ends, released) {
-                (true, Some(end), _) => format!("lease ended at {end:.0} ms"),
-                (_, _, Some(at)) => format!("released at {at:.0} ms"),
+                (true, Some(end), _) => lang.t1("lock-ended-lease", "ms", lang.decimal(end, 0)),
+                (_, _, Some(at)) => lang.t1("lock-ended-released", "ms", lang.decimal(at, 0)),
                 _ => "–".to_string(),
             },
             lease_expired,
@@ -295,11 +286,19 @@ fn ms(value: Option<f64>) -> String {
     }
 }
 
-/// "2 instances" or the one instance's URL, for the history.
-pub fn targets(summary: &Summary) -> String {
+/// "2 instances" or the one instance's URL, for the history, in `lang`.
+pub fn targets(summary: &Summary, lang: Lang) -> String {
     match summary.targets.as_slice() {
         [one] => one.trim_start_matches("http://").to_string(),
-        many => format!("{} instances", many.len()),
+        many => instances(many.len(), lang),
+    }
+}
+
+/// "one instance", "2 instances" in `lang`.
+fn instances(count: usize, lang: Lang) -> String {
+    match count {
+        1 => lang.t("targets-one-instance"),
+        n => lang.t1("targets-instances", "count", n),
     }
 }
 
@@ -389,7 +388,7 @@ impl CostBar {
 impl CostChart {
     /// The latest finished run of each strategy with the same request count, race window and
     /// number of instances as the newest finished run; `None` until two strategies have one.
-    pub fn from_history(history: &[Summary]) -> Option<CostChart> {
+    pub fn from_history(history: &[Summary], lang: Lang) -> Option<CostChart> {
         let done: Vec<&Summary> = history
             .iter()
             .filter(|h| h.state == RunState::Done && h.duration_ms > 0.0)
@@ -423,20 +422,18 @@ impl CostChart {
                 y: 6.0 + COST_ROW * i as f64,
                 width: (run.duration_ms / longest * COST_BAR).max(2.0).round(),
                 time: cost(run),
-                headline: run.verdict.headline.clone(),
+                headline: run.verdict_in(&lang).headline,
                 tone: run.verdict.tone,
             })
             .collect::<Vec<_>>();
-        let instances = if newest.targets.len() == 1 {
-            "one instance".to_string()
-        } else {
-            format!("{} instances", newest.targets.len())
-        };
         Some(CostChart {
-            caption: format!(
-                "Time for the same {} requests (race window {} ms, {instances}), each \
-                 strategy's latest run, with its verdict.",
-                newest.requests, newest.race_window_ms
+            caption: lang.t_args(
+                "cost-title",
+                &[
+                    ("requests", &lang.number(newest.requests)),
+                    ("window", &lang.number(newest.race_window_ms)),
+                    ("instances", &instances(newest.targets.len(), lang)),
+                ],
             ),
             height: 12.0 + COST_ROW * bars.len() as f64,
             bars,
