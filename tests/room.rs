@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use testkit::fantoccini::{Client, Locator};
-use testkit::{on_every_database, spawn_app, Backend, Browser, TestApp};
+use testkit::{
+    on_every_database, spawn_app, spawn_app_with, AppOptions, Backend, Browser, TestApp,
+};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -149,6 +151,122 @@ on_every_database! {
         assert_eq!((audit.booked, audit.oversold, audit.clean), (1, 0, true), "{audit:?}");
         assert_eq!(state["audit"]["booked"], 1);
     }
+}
+
+/// With an admin token, a race window above the public limit is the admin's to ask for: the taps
+/// the second instance hands to its peer go with the token, and are booked there like its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tap_handed_to_the_peer_carries_the_admin_token_past_the_public_limits() {
+    const TOKEN: &str = "room-admin-token";
+    let first = spawn_app_with(AppOptions {
+        admin_token: Some(TOKEN.to_string()),
+        ..AppOptions::new(Backend::Sqlite)
+    })
+    .await;
+    let second = spawn_app_with(AppOptions {
+        database: Some(first.database.clone()),
+        redis: Some(first.redis.clone()),
+        instance_name: "app-2".to_string(),
+        peers: vec![first.address.clone()],
+        admin_token: Some(TOKEN.to_string()),
+        ..AppOptions::new(Backend::Sqlite)
+    })
+    .await;
+    let people = join_all((1..=4).map(|n| {
+        let second = &second;
+        async move { Participant::join(second, &format!("person-{n}")).await }
+    }))
+    .await;
+    // A stranger may not hold a booking open this long (the public limit is a second).
+    let stranger = first
+        .client
+        .post(format!(
+            "{}/book/no-lock/1?race_window_ms=1500",
+            first.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status().as_u16(), 403);
+
+    let round = second
+        .client
+        .post(format!("{}/room/rounds", second.address))
+        .bearer_auth(TOKEN)
+        .json(&json!({ "strategy": "no-lock", "race_window_ms": 1_500, "round_secs": 120 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(round.status().as_u16(), 201, "the admin starts the round");
+    let round: Value = round.json().await.unwrap();
+    let taps = join_all(people.iter().map(Participant::tap)).await;
+    assert!(
+        taps.iter()
+            .all(|(status, t)| *status == 200 && t["got_ticket"] == true),
+        "every tap was booked, the peer's too (no lock, one ticket): {taps:?}"
+    );
+    let event_id = round["event_id"].as_i64().unwrap();
+    let audit = first.audit(event_id).await;
+    assert_eq!(audit.booked, 4, "{audit:?}");
+    let instances = first.bookings_by_instance(event_id).await;
+    assert!(
+        instances.iter().any(|i| i == "app-1") && instances.iter().any(|i| i == "app-2"),
+        "the taps were booked on both instances: {instances:?}"
+    );
+}
+
+/// Room mode (`--public-url`): the dashboard and the presenter's first step show where phones
+/// join, as a link and a QR code; without it, neither shows one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_room_mode_the_dashboard_and_the_first_step_show_the_join_link_and_its_qr_code() {
+    let room = spawn_app_with(AppOptions {
+        public_url: Some("http://192.0.2.7:8080/".to_string()),
+        ..AppOptions::new(Backend::Sqlite)
+    })
+    .await;
+    let page = |app: &TestApp, path: &str| {
+        let url = format!("{}{path}", app.address);
+        let client = app.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let dashboard = page(&room, "/?lang=en").await;
+    let join = dashboard
+        .split_once(r#"class="dashboard-join""#)
+        .map(|(_, rest)| rest)
+        .expect("the dashboard has a join section in room mode");
+    assert!(join.contains("http://192.0.2.7:8080/join"), "{join}");
+    assert!(
+        join.contains("<svg") && join.contains("<path"),
+        "a QR code: {join}"
+    );
+
+    let first_step = page(&room, "/present?step=1&lang=en").await;
+    let qr = first_step
+        .split_once(r#"id="join-qr""#)
+        .map(|(_, rest)| rest)
+        .expect("the first step shows the join code in room mode");
+    assert!(qr.contains("http://192.0.2.7:8080/join"), "{qr}");
+    assert!(
+        qr.contains("<svg") && qr.contains("<path"),
+        "a QR code: {qr}"
+    );
+    let second_step = page(&room, "/present?step=2&lang=en").await;
+    assert!(
+        !second_step.contains(r#"id="join-qr""#),
+        "only the first step shows it"
+    );
+
+    let plain = spawn_app(Backend::Sqlite).await;
+    assert!(!page(&plain, "/")
+        .await
+        .contains(r#"class="dashboard-join""#));
+    assert!(!page(&plain, "/present?step=1")
+        .await
+        .contains(r#"id="join-qr""#));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,6 +53,9 @@ pub struct AppOptions {
     /// The etcd cluster for `--etcd-endpoints`; none by default (the `etcd` strategy then
     /// answers 503), since three etcd processes are a cost only the etcd tests should pay.
     pub etcd: Option<Arc<EtcdCluster>>,
+    /// `--public-url`: room mode, where phones join (the dashboard and the presenter's first
+    /// step then show the join link and its QR code).
+    pub public_url: Option<String>,
 }
 
 impl AppOptions {
@@ -70,6 +73,7 @@ impl AppOptions {
             peers: Vec::new(),
             booking_deadline_ms: 45_000,
             etcd: None,
+            public_url: None,
         }
     }
 }
@@ -100,7 +104,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         redis_urls,
         instance_name: Some(options.instance_name.clone()),
         peers: options.peers,
-        public_url: None,
+        public_url: options.public_url,
         race_window_ms: options.race_window_ms,
         lock_ttl_ms: 10_000,
         lock_wait_ms: 15_000,
