@@ -233,26 +233,21 @@ async fn in_room_mode_the_dashboard_and_the_first_step_show_the_join_link_and_it
             response.text().await.unwrap()
         }
     };
-    let dashboard = page(&room, "/?lang=en").await;
-    let join = dashboard
-        .split_once(r#"class="dashboard-join""#)
-        .map(|(_, rest)| rest)
-        .expect("the dashboard has a join section in room mode");
-    assert!(join.contains("http://192.0.2.7:8080/join"), "{join}");
-    assert!(
-        join.contains("<svg") && join.contains("<path"),
-        "a QR code: {join}"
-    );
-
-    let first_step = page(&room, "/present?step=1&lang=en").await;
-    let qr = first_step
-        .split_once(r#"id="join-qr""#)
-        .map(|(_, rest)| rest)
-        .expect("the first step shows the join code in room mode");
-    assert!(qr.contains("http://192.0.2.7:8080/join"), "{qr}");
-    assert!(
-        qr.contains("<svg") && qr.contains("<path"),
-        "a QR code: {qr}"
+    // The join link and a QR code (an svg of paths), after `marker` on the page.
+    let assert_join_code = |html: &str, marker: &str| {
+        let (_, code) = html
+            .split_once(marker)
+            .unwrap_or_else(|| panic!("{marker} is on the page in room mode"));
+        assert!(code.contains("http://192.0.2.7:8080/join"), "{code}");
+        assert!(
+            code.contains("<svg") && code.contains("<path"),
+            "a QR code: {code}"
+        );
+    };
+    assert_join_code(&page(&room, "/?lang=en").await, r#"class="dashboard-join""#);
+    assert_join_code(
+        &page(&room, "/present?step=1&lang=en").await,
+        r#"id="join-qr""#,
     );
     let second_step = page(&room, "/present?step=2&lang=en").await;
     assert!(
