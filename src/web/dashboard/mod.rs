@@ -57,7 +57,7 @@ impl Dashboard {
     }
 
     fn cost_of(&self, summary: &Summary) -> String {
-        view::cost(summary)
+        view::cost(summary, self.lang.lang)
     }
 
     fn knobs_of(&self, summary: &Summary) -> String {

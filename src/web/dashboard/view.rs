@@ -260,13 +260,16 @@ impl AnswerRow {
             instance: answer.instance().to_string(),
             outcome: answer.outcome_in(lang),
             booked: answer.status == 201,
-            latency: ms(Some(answer.latency_ms)),
-            lock_wait: ms(trace.and_then(|t| t.lock_acquired_ms)),
+            latency: ms(Some(answer.latency_ms), lang),
+            lock_wait: ms(trace.and_then(|t| t.lock_acquired_ms), lang),
             token: trace
                 .and_then(|t| t.fence_token)
                 .and_then(|value| Some((tokens.iter().position(|&t| t == value)? + 1, value))),
-            held: ms(trace.and_then(|t| t.hold_ms())),
-            write: ms(trace.and_then(|t| Some(t.write_done_ms? - t.write_started_ms?))),
+            held: ms(trace.and_then(|t| t.hold_ms()), lang),
+            write: ms(
+                trace.and_then(|t| Some(t.write_done_ms? - t.write_started_ms?)),
+                lang,
+            ),
             lock_end: match (lease_expired, lease_ends, released) {
                 (true, Some(end), _) => lang.t1("lock-ended-lease", "ms", lang.decimal(end, 0)),
                 (_, _, Some(at)) => lang.t1("lock-ended-released", "ms", lang.decimal(at, 0)),
@@ -277,11 +280,11 @@ impl AnswerRow {
     }
 }
 
-/// "12 ms", or a dash when the moment did not happen.
-fn ms(value: Option<f64>) -> String {
+/// "12 ms" ("2.5 ms", in Vietnamese "2,5 ms"), or a dash when the moment did not happen.
+fn ms(value: Option<f64>, lang: Lang) -> String {
     match value {
-        Some(v) if v < 10.0 => format!("{v:.1} ms"),
-        Some(v) => format!("{v:.0} ms"),
+        Some(v) if v < 10.0 => format!("{} ms", lang.decimal(v, 1)),
+        Some(v) => format!("{} ms", lang.decimal(v, 0)),
         None => "–".to_string(),
     }
 }
@@ -330,15 +333,15 @@ fn expectation(expected: Outcome) -> &'static str {
     }
 }
 
-/// "312 ms · 32 bookings/s": what a run cost, for the history.
-pub fn cost(summary: &Summary) -> String {
+/// "312 ms · 32/s" (bookings answered per second): what a run cost, for the history.
+pub fn cost(summary: &Summary, lang: Lang) -> String {
     if summary.state != RunState::Done {
         return "–".to_string();
     }
     format!(
-        "{} · {:.0}/s",
-        ms(Some(summary.duration_ms)),
-        summary.throughput()
+        "{} · {}/s",
+        ms(Some(summary.duration_ms), lang),
+        lang.decimal(summary.throughput(), 0)
     )
 }
 
@@ -421,7 +424,7 @@ impl CostChart {
                 id: run.id,
                 y: 6.0 + COST_ROW * i as f64,
                 width: (run.duration_ms / longest * COST_BAR).max(2.0).round(),
-                time: cost(run),
+                time: cost(run, lang),
                 headline: run.verdict_in(&lang).headline,
                 tone: run.verdict.tone,
             })
