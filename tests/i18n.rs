@@ -266,4 +266,26 @@ async fn a_runs_answers_timeline_and_cost_chart_speak_the_page_language() {
         vi_svg.contains("đọc → ghi, không khóa"),
         "the legend: {vi_svg}"
     );
+
+    // A run on a seat map: the map's title and each seat's tooltip.
+    let body = json!({"strategy": "atomic", "requests": 2, "seat_map": 4, "seats_per_request": 1,
+                      "race_window_ms": 0});
+    let response = app.post("/experiments", Some(body)).await;
+    assert_eq!(response.status().as_u16(), 201);
+    let run: serde_json::Value = response.json().await.unwrap();
+    let url = |lang: &str| format!("{}/?experiment={}&lang={lang}", app.address, run["id"]);
+    let en = html(&client(), &url("en")).await;
+    let vi = html(&client(), &url("vi")).await;
+    assert!(
+        en.contains("Seat map of event") && en.contains(": free"),
+        "{en}"
+    );
+    assert!(
+        vi.contains("Sơ đồ chỗ ngồi của sự kiện") && vi.contains(": còn trống"),
+        "{vi}"
+    );
+    assert!(
+        !vi.contains("Seat map of event"),
+        "an English seat map on the Vietnamese page"
+    );
 }

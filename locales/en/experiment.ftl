@@ -43,3 +43,7 @@ lock-ended-lease = lease ended at { $ms } ms
 lock-ended-released = released at { $ms } ms
 timeline-token = fencing token
 timeline-token-etcd = etcd revision (fencing token)
+seats-title = Seat map of event { $event }: { $seats } seats, { $twice } sold twice
+seats-free = { $seat }: free
+seats-held = { $seat }: { $holders }
+seats-holder = { $customer } (on { $instance })

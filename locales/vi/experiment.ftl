@@ -43,3 +43,7 @@ lock-ended-lease = hợp đồng thuê hết hạn lúc { $ms } ms
 lock-ended-released = nhả khóa lúc { $ms } ms
 timeline-token = fencing token
 timeline-token-etcd = revision của etcd (fencing token)
+seats-title = Sơ đồ chỗ ngồi của sự kiện { $event }: { $seats } chỗ, { $twice } chỗ bán hai lần
+seats-free = { $seat }: còn trống
+seats-held = { $seat }: { $holders }
+seats-holder = { $customer } (trên { $instance })

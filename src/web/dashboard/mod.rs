@@ -257,7 +257,9 @@ pub async fn page(
             Some(experiment) => {
                 let map = state.store().seat_map(experiment.summary.event_id).await?;
                 let mut view = ExperimentView::new_in(experiment, language);
-                view.seat_map = map.filter(|m| !m.seats.is_empty()).map(|m| seats::svg(&m));
+                view.seat_map = map
+                    .filter(|m| !m.seats.is_empty())
+                    .map(|m| seats::svg(&m, language));
                 Some(view)
             }
             None => None,

@@ -4,6 +4,8 @@
 use askama::Template;
 use oversold_api::SeatMap;
 
+use crate::i18n::Lang;
+
 /// Seats per row of the drawing, as the experiment's seat names run (A1..A10).
 const PER_ROW: usize = 10;
 
@@ -27,8 +29,8 @@ struct Picture {
     seats: Vec<SeatBox>,
 }
 
-/// The map as an SVG.
-pub fn svg(map: &SeatMap) -> String {
+/// The map as an SVG, its title and tooltips in `lang`.
+pub fn svg(map: &SeatMap, lang: Lang) -> String {
     let seats: Vec<SeatBox> = map
         .seats
         .iter()
@@ -42,7 +44,15 @@ pub fn svg(map: &SeatMap) -> String {
             let holders: Vec<String> = seat
                 .holders
                 .iter()
-                .map(|h| format!("{} (on {})", h.customer, h.instance))
+                .map(|h| {
+                    lang.t2(
+                        "seats-holder",
+                        "customer",
+                        &h.customer,
+                        "instance",
+                        &h.instance,
+                    )
+                })
                 .collect();
             SeatBox {
                 name: seat.seat.clone(),
@@ -52,8 +62,14 @@ pub fn svg(map: &SeatMap) -> String {
                 fill,
                 ink,
                 tooltip: match holders.len() {
-                    0 => format!("{}: free", seat.seat),
-                    _ => format!("{}: {}", seat.seat, holders.join(", ")),
+                    0 => lang.t1("seats-free", "seat", &seat.seat),
+                    _ => lang.t2(
+                        "seats-held",
+                        "seat",
+                        &seat.seat,
+                        "holders",
+                        holders.join(", "),
+                    ),
                 },
             }
         })
@@ -62,11 +78,13 @@ pub fn svg(map: &SeatMap) -> String {
     Picture {
         width: 8 + PER_ROW * 50,
         height: 8 + rows * 34,
-        title: format!(
-            "Seat map of event {}: {} seats, {} sold twice",
-            map.event_id,
-            map.seats.len(),
-            map.double_booked.len()
+        title: lang.t_args(
+            "seats-title",
+            &[
+                ("event", &map.event_id),
+                ("seats", &map.seats.len()),
+                ("twice", &map.double_booked.len()),
+            ],
         ),
         seats,
     }
