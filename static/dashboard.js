@@ -237,6 +237,44 @@
     }
   }
 
+  // The timeline as a PNG, for slides that take no SVG: the server's SVG of the run (same origin,
+  // so the canvas stays readable) drawn on a canvas at twice the drawing's size. Without script
+  // the link stays hidden and the SVG download is there.
+  async function timelinePng(url) {
+    const drawing = document.querySelector(".timeline-figure svg.timeline").viewBox.baseVal;
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(drawing.width * 2);
+    canvas.height = Math.round(drawing.height * 2);
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    return new Promise((done, fail) =>
+      canvas.toBlob((blob) => (blob ? done(blob) : fail(new Error("no PNG"))), "image/png"),
+    );
+  }
+  window.oversoldTimelinePng = timelinePng;
+
+  const png = document.getElementById("timeline-png");
+  if (png && document.querySelector(".timeline-figure svg.timeline")) {
+    png.hidden = false;
+    png.addEventListener("click", async (e) => {
+      e.preventDefault();
+      try {
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(await timelinePng(png.href));
+        link.download = png.dataset.file;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+      } catch (_) {
+        window.location.assign(png.href); // the SVG, which every slide tool can at least open
+      }
+    });
+  }
+
   document.addEventListener("submit", (e) => {
     const form = e.target;
     if (!(form instanceof HTMLFormElement) || !form.dataset.api) return;

@@ -499,6 +499,38 @@ async fn the_dashboard_and_the_join_page_read_in_vietnamese_and_fit_a_phone() {
     .await;
     assert_fits_sideways(&wide.client, "the Vietnamese dashboard").await;
     save_screenshot(&wide.client, "dashboard-vi.png").await;
+    // The timeline for slides: a PNG the page draws from the run's Vietnamese SVG, at twice the
+    // drawing's width (a PNG's width is bytes 16..20 of its header).
+    assert_eq!(
+        text(&wide.client, "#timeline-png").await,
+        "PNG, cho trang chiếu"
+    );
+    let png = js(
+        &wide.client,
+        "return (async () => { \
+           const link = document.getElementById('timeline-png'); \
+           const blob = await window.oversoldTimelinePng(link.href); \
+           const head = new DataView(await blob.slice(0, 24).arrayBuffer()); \
+           const drawing = document.querySelector('.timeline-figure svg.timeline').viewBox.baseVal; \
+           return [blob.type, head.getUint32(0), head.getUint32(16), drawing.width, \
+                   link.href, link.dataset.file]; })()",
+    )
+    .await;
+    assert_eq!(png[0], "image/png", "{png}");
+    assert_eq!(png[1], 0x8950_4E47u32, "the PNG signature: {png}");
+    assert_eq!(
+        png[2].as_f64().unwrap(),
+        2.0 * png[3].as_f64().unwrap(),
+        "{png}"
+    );
+    assert!(
+        png[4].as_str().unwrap().ends_with("/timeline.svg?lang=vi"),
+        "{png}"
+    );
+    assert!(
+        png[5].as_str().unwrap().ends_with("-no-lock-timeline.png"),
+        "{png}"
+    );
     wide.close().await;
 
     for (width, height, name) in [

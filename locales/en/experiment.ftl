@@ -7,6 +7,7 @@ experiment-audit = Audit: booked { $booked } · available { $available } · over
 experiment-seat-map-caption = The run's seat map, from booking_seats: white free, blue booked once, red sold twice (hover a seat for who holds it).
 experiment-timeline-caption = One row per request, sorted by when it got the lock (or read without one); time runs left to right from the first request sent. The hatched red band marks moments when two or more requests held the lock, or sat between read and write with nothing to stop a stale write. Fencing tokens are numbered by age (#1 is the oldest); hover one for its value.
 experiment-timeline-download = Download the timeline (SVG)
+experiment-timeline-download-png = PNG, for slides
 experiment-knobs = { $requests } requests at { $seats } (event { $event }, made for this run), race window { $window } ms, TTL { $ttl } ms, sent to { $targets }; all answered in { $duration } ms ({ $throughput } requests/s).
 experiment-answers = Answers:
 experiment-link = Link to these settings

@@ -7,6 +7,7 @@ experiment-audit = Kiểm toán: đã đặt { $booked } · còn lại { $availa
 experiment-seat-map-caption = Sơ đồ chỗ ngồi của lần chạy, lấy từ booking_seats: trắng là còn trống, xanh là đặt một lần, đỏ là bán hai lần (di chuột lên một chỗ để xem ai đang giữ).
 experiment-timeline-caption = Mỗi yêu cầu một hàng, xếp theo lúc nó lấy được khóa (hoặc lúc đọc khi không có khóa); thời gian chạy từ trái sang phải, tính từ yêu cầu đầu tiên được gửi. Dải đỏ gạch chéo đánh dấu những lúc có từ hai yêu cầu trở lên cùng giữ khóa, hoặc cùng nằm giữa lúc đọc và lúc ghi mà không có gì ngăn một lần ghi cũ. Fencing token được đánh số theo tuổi (#1 là cũ nhất); di chuột lên để xem giá trị.
 experiment-timeline-download = Tải dòng thời gian (SVG)
+experiment-timeline-download-png = PNG, cho trang chiếu
 experiment-knobs = { $requests } yêu cầu cho { $seats } (sự kiện { $event }, tạo riêng cho lần chạy này), cửa sổ tranh chấp { $window } ms, TTL { $ttl } ms, gửi đến { $targets }; tất cả được trả lời trong { $duration } ms ({ $throughput } yêu cầu/giây).
 experiment-answers = Câu trả lời:
 experiment-link = Liên kết tới các thiết lập này
