@@ -25,7 +25,7 @@ use crate::trace::Marks;
 pub use error::ExperimentError;
 pub use runner::Runner;
 pub use spec::{ExperimentInput, SeatPlan, Spec, Target};
-pub use verdict::{Tone, Verdict};
+pub use verdict::{Banner, Tone};
 
 /// Where a run is: stored when it starts, so a page loaded mid-run can show it and then its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,14 +94,14 @@ pub struct Summary {
     pub duration_ms: f64,
     /// The event's audit read from the database right after the last answer.
     pub audit: Audit,
-    pub verdict: Verdict,
+    pub verdict: Banner,
 }
 
 impl Summary {
     /// Bookings answered per second, over the whole run.
     /// The run's banner in `lang` (the stored `verdict` is the English one the API carries).
-    pub fn verdict_in(&self, lang: &crate::i18n::Lang) -> Verdict {
-        Verdict::for_run_in(&self.audit, self.state, self.interference, *lang)
+    pub fn verdict_in(&self, lang: &crate::i18n::Lang) -> Banner {
+        verdict::of_run(&self.audit, self.state, self.interference, *lang)
     }
 
     pub fn throughput(&self) -> f64 {

@@ -7,9 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::i18n::Lang;
 use crate::store::{in_write_transaction, on_pool, Audit, Store};
 
-use super::{Answer, Experiment, Interference, RunState, Summary, Verdict};
+use super::{verdict, Answer, Experiment, Interference, RunState, Summary};
 
 /// A run as it starts: the knobs and its own event, before any answer.
 pub struct NewRun<'a> {
@@ -100,7 +101,7 @@ impl Row {
             ttl_ms: self.ttl_ms,
             targets: from_json(&self.targets)?,
             duration_ms: self.duration_ms,
-            verdict: Verdict::for_run(&audit, state, interference),
+            verdict: verdict::of_run(&audit, state, interference, Lang::En),
             audit,
         })
     }

@@ -1,213 +1,145 @@
 //! The banner over an experiment: the audit in words a room reads at a glance.
 //!
-//! Only the audit decides (the rows in `bookings` against the event's counters); the answers the
-//! requests got are shown beside it, never counted into it. A run whose event was touched by
-//! anything else gets a banner that says so rather than one that blames (or praises) the strategy.
-//! Every word of the banner is in `locales/<lang>/verdict.ftl`; the JSON API carries the English
-//! one ([`Verdict::from_audit`]), the pages the reader's ([`Verdict::from_audit_in`]).
+//! Only the audit decides (the rows in `bookings` against the event's counters), as the wire
+//! contract's [`Finding::of`] reads it; the answers the requests got are shown beside it, never
+//! counted into it. A run whose event was touched by anything else gets a banner that says so
+//! rather than one that blames (or praises) the strategy. The banner is the wire's [`Banner`]
+//! (what `"verdict"` of an experiment carries); every word of it is in
+//! `locales/<lang>/verdict.ftl`. The JSON API carries the English one, the pages the reader's.
 
-use serde::{Deserialize, Serialize};
+use oversold_api::verdict::Finding;
+pub use oversold_api::{Banner, Tone};
 
 use crate::i18n::Lang;
 use crate::store::Audit;
 
 use super::{Interference, RunState};
 
-/// The banner's colour: red for an oversell, amber for a counter that lies or no booking at all,
-/// green for a state a correct booking system could produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tone {
-    Bad,
-    Warn,
-    Good,
-}
-
-impl Tone {
-    /// The CSS class the dashboard colours it with.
-    pub fn class(self) -> &'static str {
-        match self {
-            Tone::Bad => "bad",
-            Tone::Warn => "warn",
-            Tone::Good => "good",
-        }
+/// The audit's banner in `lang`.
+pub fn of_audit(audit: &Audit, lang: Lang) -> Banner {
+    let n = |x: i64| lang.number(x);
+    let seats = lang.t1("verdict-seats", "n", n(audit.capacity));
+    let bookings = lang.t1("verdict-bookings", "n", n(audit.booked));
+    let (tone, headline, detail) = match Finding::of(audit) {
+        // A seat sold twice is an oversell of that seat, even when the total stays within
+        // capacity (the finding checks it first).
+        Finding::SeatsSoldTwice { seats: twice } => (
+            Tone::Bad,
+            lang.t1(
+                "verdict-sold-twice",
+                "seats",
+                lang.t1("verdict-seats", "n", n(twice as i64)),
+            ),
+            lang.t_args(
+                "verdict-sold-twice-detail",
+                &[
+                    ("list", &oversold_api::seat_list(&audit.double_booked_seats)),
+                    ("bookings", &bookings),
+                    ("seats", &seats),
+                ],
+            ),
+        ),
+        Finding::Oversold { by } => (
+            Tone::Bad,
+            lang.t1("verdict-oversold", "n", n(by)),
+            lang.t2("verdict-for", "bookings", &bookings, "seats", &seats),
+        ),
+        Finding::NegativeAvailable { available } => (
+            Tone::Bad,
+            lang.t("verdict-negative"),
+            lang.t1("verdict-negative-detail", "available", n(available)),
+        ),
+        Finding::LostUpdates { counted, .. } => (
+            Tone::Warn,
+            lang.t("verdict-lost-updates"),
+            lang.t2(
+                "verdict-lost-updates-detail",
+                "bookings",
+                &bookings,
+                "down",
+                n(counted),
+            ),
+        ),
+        Finding::Clean { booked: 0 } => (
+            Tone::Warn,
+            lang.t("verdict-no-booking"),
+            if audit.capacity == 1 {
+                lang.t("verdict-nobody-got-the-seat")
+            } else {
+                lang.t1("verdict-nobody-got-any", "seats", &seats)
+            },
+        ),
+        Finding::Clean { booked: 1 } => (
+            Tone::Good,
+            lang.t("verdict-exactly-one"),
+            lang.t1("verdict-exactly-one-detail", "seats", &seats),
+        ),
+        Finding::Clean { .. } => (
+            Tone::Good,
+            lang.t1("verdict-none-oversold", "bookings", &bookings),
+            lang.t2(
+                "verdict-counter-agrees",
+                "bookings",
+                &bookings,
+                "seats",
+                &seats,
+            ),
+        ),
+    };
+    Banner {
+        tone,
+        headline,
+        detail,
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub tone: Tone,
-    /// "OVERSOLD by 9", "lost updates", "exactly one booking", ...
-    pub headline: String,
-    /// The numbers behind the headline.
-    pub detail: String,
-}
-
-impl Verdict {
-    /// The banner in English, as the JSON API and the CLI carry it.
-    pub fn from_audit(audit: &Audit) -> Verdict {
-        Verdict::from_audit_in(audit, Lang::En)
-    }
-
-    /// The banner in `lang`: every word comes from `locales/<lang>/verdict.ftl`.
-    pub fn from_audit_in(audit: &Audit, lang: Lang) -> Verdict {
-        let n = |x: i64| lang.number(x);
-        let seats = lang.t1("verdict-seats", "n", n(audit.capacity));
-        let bookings = lang.t1("verdict-bookings", "n", n(audit.booked));
-        let (tone, headline, detail) = if !audit.double_booked_seats.is_empty() {
-            // Checked first: a seat sold twice is an oversell of that seat, even when the total
-            // stays within capacity.
-            (
-                Tone::Bad,
-                lang.t1(
-                    "verdict-sold-twice",
-                    "seats",
-                    lang.t1(
-                        "verdict-seats",
-                        "n",
-                        n(audit.double_booked_seats.len() as i64),
-                    ),
-                ),
-                lang.t_args(
-                    "verdict-sold-twice-detail",
-                    &[
-                        ("list", &oversold_api::seat_list(&audit.double_booked_seats)),
-                        ("bookings", &bookings),
-                        ("seats", &seats),
-                    ],
-                ),
-            )
-        } else if audit.oversold > 0 {
-            (
-                Tone::Bad,
-                lang.t1("verdict-oversold", "n", n(audit.oversold)),
-                lang.t2("verdict-for", "bookings", &bookings, "seats", &seats),
-            )
-        } else if audit.negative_available {
-            (
-                Tone::Bad,
-                lang.t("verdict-negative"),
-                lang.t1("verdict-negative-detail", "available", n(audit.available)),
-            )
-        } else if audit.lost_updates {
-            (
+/// The banner of a stored run in `lang`: the audit's, unless the run is still going, did not
+/// finish, or shared its event with something else.
+pub fn of_run(audit: &Audit, state: RunState, interference: Interference, lang: Lang) -> Banner {
+    let said = |tone, headline: &str, detail: String| Banner {
+        tone,
+        headline: lang.t(headline),
+        detail,
+    };
+    match state {
+        RunState::Running => {
+            return said(
                 Tone::Warn,
-                lang.t("verdict-lost-updates"),
-                lang.t2(
-                    "verdict-lost-updates-detail",
-                    "bookings",
-                    &bookings,
-                    "down",
-                    n(audit.capacity - audit.available),
-                ),
+                "verdict-running",
+                lang.t("verdict-running-detail"),
             )
-        } else if audit.booked == 0 {
-            (
+        }
+        RunState::Failed => {
+            return said(
                 Tone::Warn,
-                lang.t("verdict-no-booking"),
-                if audit.capacity == 1 {
-                    lang.t("verdict-nobody-got-the-seat")
-                } else {
-                    lang.t1("verdict-nobody-got-any", "seats", &seats)
-                },
+                "verdict-failed",
+                lang.t("verdict-failed-detail"),
             )
-        } else if audit.booked == 1 {
-            (
-                Tone::Good,
-                lang.t("verdict-exactly-one"),
-                lang.t1("verdict-exactly-one-detail", "seats", &seats),
-            )
-        } else {
-            (
-                Tone::Good,
-                lang.t1("verdict-none-oversold", "bookings", &bookings),
-                lang.t2(
-                    "verdict-counter-agrees",
-                    "bookings",
-                    &bookings,
-                    "seats",
-                    &seats,
-                ),
-            )
-        };
-        Verdict {
-            tone,
-            headline,
-            detail,
         }
+        RunState::Done => {}
     }
-}
-
-impl Verdict {
-    /// The banner of a stored run, in English (the JSON API's).
-    pub fn for_run(audit: &Audit, state: RunState, interference: Interference) -> Verdict {
-        Verdict::for_run_in(audit, state, interference, Lang::En)
+    if !interference.any() {
+        return of_audit(audit, lang);
     }
-
-    /// The banner of a stored run in `lang`: the audit's verdict, unless the run is still going,
-    /// did not finish, or shared its event with something else.
-    pub fn for_run_in(
-        audit: &Audit,
-        state: RunState,
-        interference: Interference,
-        lang: Lang,
-    ) -> Verdict {
-        match state {
-            RunState::Running => {
-                return Verdict {
-                    tone: Tone::Warn,
-                    headline: lang.t("verdict-running"),
-                    detail: lang.t("verdict-running-detail"),
-                }
-            }
-            RunState::Failed => {
-                return Verdict {
-                    tone: Tone::Warn,
-                    headline: lang.t("verdict-failed"),
-                    detail: lang.t("verdict-failed-detail"),
-                }
-            }
-            RunState::Done => {}
-        }
-        if interference.any() {
-            let mut what = Vec::new();
-            if interference.foreign_bookings > 0 {
-                what.push(lang.t1(
-                    "verdict-foreign",
-                    "bookings",
-                    lang.t1(
-                        "verdict-bookings",
-                        "n",
-                        lang.number(interference.foreign_bookings),
-                    ),
-                ));
-            }
-            if interference.missing_bookings > 0 {
-                what.push(lang.t1(
-                    "verdict-missing",
-                    "bookings",
-                    lang.t1(
-                        "verdict-bookings",
-                        "n",
-                        lang.number(interference.missing_bookings),
-                    ),
-                ));
-            }
-            let audit_says = Verdict::from_audit_in(audit, lang).headline;
-            return Verdict {
-                tone: Tone::Warn,
-                headline: lang.t("verdict-disturbed"),
-                detail: lang.t2(
-                    "verdict-disturbed-detail",
-                    "what",
-                    what.join(", "),
-                    "audit",
-                    audit_says,
-                ),
-            };
-        }
-        Verdict::from_audit_in(audit, lang)
+    let bookings = |count: i64| lang.t1("verdict-bookings", "n", lang.number(count));
+    let mut what = Vec::new();
+    if interference.foreign_bookings > 0 {
+        let foreign = bookings(interference.foreign_bookings);
+        what.push(lang.t1("verdict-foreign", "bookings", foreign));
     }
+    if interference.missing_bookings > 0 {
+        let missing = bookings(interference.missing_bookings);
+        what.push(lang.t1("verdict-missing", "bookings", missing));
+    }
+    let audit_says = of_audit(audit, lang).headline;
+    let detail = lang.t2(
+        "verdict-disturbed-detail",
+        "what",
+        what.join(", "),
+        "audit",
+        audit_says,
+    );
+    said(Tone::Warn, "verdict-disturbed", detail)
 }
 
 #[cfg(test)]
@@ -217,7 +149,7 @@ mod tests {
     #[test]
     fn a_seat_sold_twice_gets_a_red_banner_even_within_capacity() {
         let audit = Audit::from_counts(1, 12, 3, 9).with_double_booked_seats(vec!["A2".into()]);
-        let v = Verdict::from_audit(&audit);
+        let v = of_audit(&audit, Lang::En);
         assert_eq!(v.tone, Tone::Bad);
         assert_eq!(v.headline, "SOLD TWICE: 1 seat");
         assert_eq!(
@@ -228,14 +160,14 @@ mod tests {
 
     #[test]
     fn ten_bookings_of_one_seat_read_oversold_by_nine_in_red() {
-        let v = Verdict::from_audit(&Audit::from_counts(1, 1, 0, 10));
+        let v = of_audit(&Audit::from_counts(1, 1, 0, 10), Lang::En);
         assert_eq!((v.tone, v.headline.as_str()), (Tone::Bad, "OVERSOLD by 9"));
         assert_eq!(v.detail, "10 bookings for 1 seat");
     }
 
     #[test]
     fn one_booking_of_the_last_seat_reads_exactly_one_in_green() {
-        let v = Verdict::from_audit(&Audit::from_counts(1, 1, 0, 1));
+        let v = of_audit(&Audit::from_counts(1, 1, 0, 1), Lang::En);
         assert_eq!(
             (v.tone, v.headline.as_str()),
             (Tone::Good, "exactly one booking")
@@ -244,7 +176,7 @@ mod tests {
 
     #[test]
     fn a_counter_out_of_step_without_an_oversell_is_amber() {
-        let v = Verdict::from_audit(&Audit::from_counts(2, 10, 9, 3));
+        let v = of_audit(&Audit::from_counts(2, 10, 9, 3), Lang::En);
         assert_eq!((v.tone, v.headline.as_str()), (Tone::Warn, "lost updates"));
         assert_eq!(v.detail, "3 bookings, but available went down by 1");
     }
@@ -256,20 +188,20 @@ mod tests {
             foreign_bookings: 10,
             missing_bookings: 0,
         };
-        let v = Verdict::for_run(&audit, RunState::Done, touched);
+        let v = of_run(&audit, RunState::Done, touched, Lang::En);
         assert_eq!(v.tone, Tone::Warn);
         assert!(v.headline.starts_with("disturbed"), "{v:?}");
         assert!(
             v.detail.contains("10 bookings made by someone else"),
             "{v:?}"
         );
-        let clean = Verdict::for_run(&audit, RunState::Done, Interference::default());
+        let clean = of_run(&audit, RunState::Done, Interference::default(), Lang::En);
         assert_eq!(clean.headline, "OVERSOLD by 10");
     }
 
     #[test]
     fn no_booking_at_all_is_amber_not_green() {
-        let v = Verdict::from_audit(&Audit::from_counts(1, 1, 1, 0));
+        let v = of_audit(&Audit::from_counts(1, 1, 1, 0), Lang::En);
         assert_eq!(v.tone, Tone::Warn);
     }
 }
