@@ -73,33 +73,6 @@ async fn latest_event(app: &TestApp) -> i64 {
     listed[0]["event_id"].as_i64().expect("an experiment ran")
 }
 
-/// A browser whose page area (the CSS viewport) is `width` × `height`: the window is grown by
-/// whatever the browser's own frame takes.
-async fn browser_with_viewport(width: u32, height: u32) -> Browser {
-    let browser = Browser::start(width, height).await;
-    let client = &browser.client;
-    client.goto("about:blank").await.unwrap();
-    let inner = js(client, "return [window.innerWidth, window.innerHeight]").await;
-    let (w, h) = (
-        inner[0].as_u64().unwrap() as u32,
-        inner[1].as_u64().unwrap() as u32,
-    );
-    client
-        .set_window_size(
-            width + width.saturating_sub(w),
-            height + height.saturating_sub(h),
-        )
-        .await
-        .unwrap();
-    let inner = js(client, "return [window.innerWidth, window.innerHeight]").await;
-    assert_eq!(
-        (inner[0].as_u64(), inner[1].as_u64()),
-        (Some(width as u64), Some(height as u64)),
-        "the page area is the size asked for"
-    );
-    browser
-}
-
 /// Runs `script` in the page and returns what it returns.
 async fn js(client: &Client, script: &str) -> Value {
     client
@@ -277,7 +250,7 @@ async fn field(client: &Client, css: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_keeps_its_settings_after_a_run_and_a_reload_mid_run_shows_the_result() {
-    let browser = browser_with_viewport(853, 480).await;
+    let browser = Browser::start(853, 480).await;
     let (first, second) = two_instances().await;
     let client = &browser.client;
     client.goto(&format!("{}/", second.address)).await.unwrap();
@@ -352,7 +325,7 @@ async fn the_form_keeps_its_settings_after_a_run_and_a_reload_mid_run_shows_the_
 
     // And on a phone: the same result, nothing scrolls sideways there either (wide tables
     // scroll inside their own box).
-    let phone = browser_with_viewport(390, 844).await;
+    let phone = Browser::start(390, 844).await;
     phone.client.goto(url.as_str()).await.unwrap();
     wait_for_text(&phone.client, "#result-heading", |t| t.ends_with("redis")).await;
     assert_fits_sideways(&phone.client, "the dashboard on a 390 px phone").await;
@@ -374,7 +347,7 @@ async fn the_vietnamese_presenter_walks_every_step_with_its_verdict_in_vietnames
 /// banner the guide promises, the verdict the audit gives in that language, and a fit.
 async fn walk_the_presenter(lang: Lang) {
     // The projector: 1280×720 zoomed to 150 % is 853×480 CSS px.
-    let browser = browser_with_viewport(853, 480).await;
+    let browser = Browser::start(853, 480).await;
     let first = spawn_app_with(AppOptions {
         redis_nodes: 5,
         ..AppOptions::new(Backend::Sqlite)
@@ -485,7 +458,7 @@ async fn the_dashboard_and_the_join_page_read_in_vietnamese_and_fit_a_phone() {
     assert_eq!(response.status().as_u16(), 201);
     let dashboard = format!("{}/?lang=vi", app.address);
 
-    let wide = browser_with_viewport(1280, 1100).await;
+    let wide = Browser::start(1280, 1100).await;
     wide.client.goto(&dashboard).await.unwrap();
     let lang = js(&wide.client, "return document.documentElement.lang").await;
     assert_eq!(lang, "vi");
@@ -537,7 +510,7 @@ async fn the_dashboard_and_the_join_page_read_in_vietnamese_and_fit_a_phone() {
         (853, 480, "dashboard-vi-853.png"),
         (390, 844, "dashboard-vi-phone.png"),
     ] {
-        let browser = browser_with_viewport(width, height).await;
+        let browser = Browser::start(width, height).await;
         // The cookie the first visit set is the browser's; this one is new, so ask again.
         browser.client.goto(&dashboard).await.unwrap();
         assert_fits_sideways(
@@ -549,7 +522,7 @@ async fn the_dashboard_and_the_join_page_read_in_vietnamese_and_fit_a_phone() {
         browser.close().await;
     }
 
-    let phone = browser_with_viewport(390, 844).await;
+    let phone = Browser::start(390, 844).await;
     let client = &phone.client;
     client
         .goto(&format!("{}/join?lang=vi", app.address))

@@ -59,7 +59,8 @@ fn required(name: &str) -> PathBuf {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a `width` × `height` window.
+    /// Starts chromedriver and a headless Chromium whose page area (the CSS viewport, what a
+    /// page's media queries and `innerHeight` see) is `width` × `height`.
     pub async fn start(width: u32, height: u32) -> Browser {
         let chromium = required("chromium");
         let chromedriver = required("chromedriver");
@@ -77,6 +78,7 @@ impl Browser {
                 .join(format!("oversold-chromium-{}", uuid::Uuid::new_v4())),
         };
         let client = connect_when_ready(port, &mut driver, &chromium, width, height).await;
+        size_the_page_area(&client, width, height).await;
         Browser {
             client,
             _driver: driver,
@@ -120,6 +122,36 @@ async fn connect_when_ready(
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .unwrap_or_else(|e| panic!("chromedriver could not open a Chromium session: {e}"))
+}
+
+/// `--window-size` sizes the window, and Chromium's own frame takes part of it (at 853 × 480 the
+/// page got 853 × 337): the window is grown by what the frame takes, then checked.
+async fn size_the_page_area(client: &Client, width: u32, height: u32) {
+    let page_area = || async {
+        let inner = client
+            .execute("return [window.innerWidth, window.innerHeight]", vec![])
+            .await
+            .expect("the browser runs a script");
+        let size = |i: usize| inner[i].as_u64().expect("a size in CSS pixels") as u32;
+        (size(0), size(1))
+    };
+    client.goto("about:blank").await.expect("a blank page");
+    let (w, h) = page_area().await;
+    if (w, h) != (width, height) {
+        let grown = (
+            width + width.saturating_sub(w),
+            height + height.saturating_sub(h),
+        );
+        client
+            .set_window_size(grown.0, grown.1)
+            .await
+            .expect("the window can be resized");
+    }
+    assert_eq!(
+        page_area().await,
+        (width, height),
+        "the page area is the size asked for"
+    );
 }
 
 impl Drop for Driver {
