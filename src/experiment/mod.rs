@@ -160,12 +160,8 @@ impl Answer {
     }
 
     /// "201 booked", "409 sold_out", "no answer: timeout": the status with the error code of the
-    /// wire contract, which stays as the API spells it in every language.
-    pub fn outcome(&self) -> String {
-        self.outcome_in(crate::i18n::Lang::En)
-    }
-
-    /// [`Answer::outcome`] with its words ("booked", "no answer") in `lang`.
+    /// wire contract, which stays as the API spells it in every language; the words around it
+    /// ("booked", "no answer") in `lang`.
     pub fn outcome_in(&self, lang: crate::i18n::Lang) -> String {
         match (&self.error, self.status) {
             (None, 201) => lang.t("outcome-booked"),
@@ -177,12 +173,8 @@ impl Answer {
 }
 
 impl Experiment {
-    /// How many answers had each outcome, most frequent first: "201 booked × 1, 409 sold_out × 9".
-    pub fn tally(&self) -> Vec<(String, usize)> {
-        self.tally_in(crate::i18n::Lang::En)
-    }
-
-    /// [`Experiment::tally`] with the outcomes in `lang`.
+    /// How many answers had each outcome, most frequent first: "201 booked × 1, 409 sold_out × 9",
+    /// the outcomes in `lang`.
     pub fn tally_in(&self, lang: crate::i18n::Lang) -> Vec<(String, usize)> {
         let mut counts: Vec<(String, usize)> = Vec::new();
         for answer in &self.answers {
