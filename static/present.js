@@ -11,9 +11,9 @@
   let running = false;
 
   // The page's own words (data-running, data-server-answered, in the page's language), their
-  // `{name}` holes filled here; English when a page does not carry them.
-  function words(template, fallback, values) {
-    return (template || fallback).replace(/\{(\w+)\}/g, (hole, name) =>
+  // `{name}` holes filled here.
+  function words(template, values) {
+    return (template || "").replace(/\{(\w+)\}/g, (hole, name) =>
       name in values ? String(values[name]) : hole,
     );
   }
@@ -36,7 +36,7 @@
     if (button) button.disabled = true;
     const body = JSON.parse(step.dataset.run);
     say(
-      words(step.dataset.running, "Running {requests} requests with {strategy}…", body),
+      words(step.dataset.running, body),
       "running",
     );
     try {
@@ -48,9 +48,7 @@
       });
       const data = await response.json().catch(() => null);
       if (!response.ok) {
-        const refusal = words(step.dataset.serverAnswered, "the server answered {status}", {
-          status: response.status,
-        });
+        const refusal = words(step.dataset.serverAnswered, { status: response.status });
         throw new Error((data && data.message) || refusal);
       }
       window.location.assign(`/present?step=${number}&experiment=${data.id}`);

@@ -269,19 +269,10 @@ struct RowView {
     labelled: bool,
 }
 
-/// The SVG for these answers, ready to be embedded in HTML. `checked_write`: the strategy's
-/// write refuses a stale read by itself, so only lock holders can overlap dangerously.
-pub fn svg(answers: &[Answer], checked_write: bool) -> String {
-    svg_named(answers, checked_write, &Lang::En.t("timeline-token"))
-}
-
-/// [`svg`], with the fencing token named for what it is: etcd's token is the lock key's
-/// revision, and its hover says so.
-pub fn svg_named(answers: &[Answer], checked_write: bool, token_name: &str) -> String {
-    svg_in(answers, checked_write, token_name, Lang::En)
-}
-
-/// [`svg_named`] with the legend, the band's label and the description in `lang`.
+/// The SVG for these answers, ready to be embedded in HTML, its words in `lang`.
+/// `checked_write`: the strategy's write refuses a stale read by itself, so only lock holders
+/// can overlap dangerously. `token_name` is what the fencing token is ("fencing token", or for
+/// etcd the lock key's revision), which its hover says.
 pub fn svg_in(answers: &[Answer], checked_write: bool, token_name: &str, lang: Lang) -> String {
     let mut rows: Vec<Row> = answers.iter().map(Row::new).collect();
     rows.sort_by(|a, b| a.key().total_cmp(&b.key()));
@@ -587,6 +578,15 @@ fn tick_step(span: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::trace::Marks;
+
+    /// The picture in English, the token named as `fenced` names it.
+    fn svg(answers: &[Answer], checked_write: bool) -> String {
+        svg_named(answers, checked_write, &Lang::En.t("timeline-token"))
+    }
+
+    fn svg_named(answers: &[Answer], checked_write: bool, token_name: &str) -> String {
+        svg_in(answers, checked_write, token_name, Lang::En)
+    }
 
     fn answer(index: usize, sent_ms: f64, marks: Marks, status: u16) -> Answer {
         Answer {

@@ -81,7 +81,7 @@ pub async fn timeline_svg(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let experiment = stored(&state, id).await?;
-    let view = crate::web::dashboard::view::ExperimentView::new_in(experiment, lang.lang);
+    let view = crate::web::dashboard::view::ExperimentView::new(experiment, lang.lang);
     let strategy = &view.summary.strategy;
     // Strategy names are lowercase letters and dashes: safe in a quoted file name as they are.
     let file = format!("oversold-experiment-{id}-{strategy}-timeline.svg");

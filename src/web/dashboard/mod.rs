@@ -256,7 +256,7 @@ pub async fn page(
         experiment: match shown {
             Some(experiment) => {
                 let map = state.store().seat_map(experiment.summary.event_id).await?;
-                let mut view = ExperimentView::new_in(experiment, language);
+                let mut view = ExperimentView::new(experiment, language);
                 view.seat_map = map
                     .filter(|m| !m.seats.is_empty())
                     .map(|m| seats::svg(&m, language));

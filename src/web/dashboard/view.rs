@@ -190,8 +190,8 @@ pub struct ExperimentView {
 }
 
 impl ExperimentView {
-    /// The view with its timeline worded in `lang`.
-    pub fn new_in(experiment: Experiment, lang: Lang) -> ExperimentView {
+    /// The view of a run, every word of it (timeline, answers, tally) in `lang`.
+    pub fn new(experiment: Experiment, lang: Lang) -> ExperimentView {
         let strategy = &experiment.summary.strategy.parse::<StrategyName>().ok();
         ExperimentView {
             description: strategy.map_or_else(String::new, |s| explained(s, lang)),

@@ -361,7 +361,7 @@ pub async fn page(
             .map(|r| serde_json::to_string(r).expect("a run serializes")),
         single_instance: !peers && step.run.as_ref().is_some_and(|r| r.target == "all"),
         nodes,
-        experiment: experiment.map(|e| ExperimentView::new_in(e, lang.lang)),
+        experiment: experiment.map(|e| ExperimentView::new(e, lang.lang)),
         lang,
     })
 }
